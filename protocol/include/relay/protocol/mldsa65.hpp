@@ -1,0 +1,27 @@
+// ML-DSA-65 (FIPS 204, final): key generation from a seed, deterministic
+// signing and verification, each with an empty context string.
+// Verification is safe on hostile input of any length.
+#pragma once
+
+#include "relay/protocol/types.hpp"
+
+namespace relay::protocol::mldsa65 {
+
+inline constexpr std::size_t seed_size = 32;
+inline constexpr std::size_t public_key_size = 1952;
+inline constexpr std::size_t secret_key_size = 4032;
+inline constexpr std::size_t signature_size = 3309;
+
+/// ML-DSA.KeyGen_internal(xi): writes the encoded public and secret keys.
+void keygen(std::span<const std::uint8_t, seed_size> xi,
+            std::span<std::uint8_t, public_key_size> pk,
+            std::span<std::uint8_t, secret_key_size> sk) noexcept;
+
+/// ML-DSA.Sign with ctx = "" and rnd = 0^32 (deterministic variant).
+void sign_deterministic(std::span<const std::uint8_t, secret_key_size> sk, byte_span message,
+                        std::span<std::uint8_t, signature_size> sig) noexcept;
+
+/// ML-DSA.Verify with ctx = "". False on any length or encoding defect.
+bool verify(byte_span pk, byte_span message, byte_span sig) noexcept;
+
+}  // namespace relay::protocol::mldsa65
