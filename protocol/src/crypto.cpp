@@ -25,4 +25,19 @@ challenge random_challenge() noexcept {
   return c;
 }
 
+std::size_t keyed_hash(const fingerprint& fp) noexcept {
+  // The key is drawn once, on first use (thread-safe static initialisation).
+  static const auto key = [] {
+    std::array<std::uint8_t, crypto_shorthash_KEYBYTES> k{};
+    crypto_init();
+    randombytes_buf(k.data(), k.size());
+    return k;
+  }();
+  std::array<std::uint8_t, crypto_shorthash_BYTES> out{};
+  crypto_shorthash(out.data(), fp.data(), fp.size(), key.data());
+  std::size_t h = 0;
+  for (std::size_t i = 0; i < sizeof h && i < out.size(); ++i) h = h << 8 | out[i];
+  return h;
+}
+
 }  // namespace relay::protocol

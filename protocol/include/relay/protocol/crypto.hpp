@@ -19,4 +19,14 @@ void random_bytes(std::span<std::uint8_t> out) noexcept;
 /// A fresh authentication challenge from the CSPRNG.
 challenge random_challenge() noexcept;
 
+/// SipHash of a fingerprint under a per-process random key. Fingerprints in
+/// hash tables are looked up with client-chosen values, so an unkeyed hash
+/// would invite collision flooding.
+std::size_t keyed_hash(const fingerprint& fp) noexcept;
+
+/// Hasher for unordered containers keyed by fingerprint.
+struct fingerprint_hash {
+  std::size_t operator()(const fingerprint& fp) const noexcept { return keyed_hash(fp); }
+};
+
 }  // namespace relay::protocol

@@ -1,0 +1,59 @@
+// The messages the relay's actors exchange. Extension actors (services,
+// policies, observers) speak these too, so they are part of the public API.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include "relay/actors/frame.hpp"
+#include "relay/protocol/types.hpp"
+
+namespace relay {
+
+/// The identity bytes (COSE_Key) exactly as the client sent them, shared.
+using identity_bytes = std::shared_ptr<const protocol::byte_vector>;
+
+/// session -> connection: one WebSocket message as read from the socket.
+struct inbound_frame {
+  std::string data;
+  bool binary = false;
+};
+
+/// rendezvous -> connection: the answer to a claim.
+struct claim_result {
+  bool found = false;
+  protocol::fingerprint owner{};
+  identity_bytes identity;
+};
+
+// session -> connection
+using frame_atom = caf::atom_constant<caf::atom("frame")>;        // (frame_atom, inbound_frame)
+using activity_atom = caf::atom_constant<caf::atom("activity")>;  // ping/pong seen
+using closed_atom = caf::atom_constant<caf::atom("closed")>;      // socket gone
+// connection -> registry
+using join_atom = caf::atom_constant<caf::atom("join")>;    // (join, fp, identity_bytes, actor) -> ok | error
+using route_atom = caf::atom_constant<caf::atom("route")>;  // (route, fp, shared_frame)
+// registry -> connection
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;  // (deliver, shared_frame)
+// connection -> rendezvous
+using issue_atom = caf::atom_constant<caf::atom("issue")>;  // (issue, fp, identity_bytes) -> std::string code
+using claim_atom = caf::atom_constant<caf::atom("claim")>;  // (claim, code) -> claim_result
+// registry -> rendezvous
+using gone_atom = caf::atom_constant<caf::atom("gone")>;  // (gone, fp): last connection of fp left
+// timers
+using auth_timeout_atom = caf::atom_constant<caf::atom("authtmo")>;
+using idle_check_atom = caf::atom_constant<caf::atom("idlechk")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;  // (expire, code, serial)
+
+}  // namespace relay
+
+// Local-only message types: they never cross the middleman (cluster links
+// carry their own serialised envelopes).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::shared_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::identity_bytes)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::inbound_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::claim_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::protocol::fingerprint)

@@ -1,0 +1,33 @@
+// Spawning the relay's actors. `relay_core` is what a transport (the
+// WebSocket listener, or an embedding program) needs to attach connections.
+#pragma once
+
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "relay/actors/config.hpp"
+#include "relay/actors/stats.hpp"
+#include "relay/actors/transport.hpp"
+
+namespace relay {
+
+struct relay_core {
+  caf::actor registry;    ///< fingerprint -> connections; routes frames
+  caf::actor rendezvous;  ///< live codes; issue and single-use claim
+  std::shared_ptr<const relay_config> config;
+  std::shared_ptr<relay_stats> stats;
+};
+
+/// Spawns the registry and rendezvous actors in `sys`.
+relay_core spawn_relay_core(caf::actor_system& sys, relay_config cfg);
+
+/// Spawns the connection actor for a freshly upgraded socket: it sends the
+/// challenge at once and drives the connection until either side closes.
+caf::actor spawn_connection(caf::actor_system& sys, const relay_core& core, transport_ptr io);
+
+/// Stops the core's actors (their connections are closed by their transports).
+void shutdown_relay_core(const relay_core& core);
+
+}  // namespace relay

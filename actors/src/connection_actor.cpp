@@ -1,0 +1,192 @@
+// Connection actor: challenge -> verify -> join -> serve. Frames are parsed
+// here (never in the socket code) and routed through the registry; frames
+// for this client arrive as `deliver` and go straight to its transport.
+#include "connection_actor.hpp"
+
+#include <chrono>
+#include <variant>
+
+#include <caf/all.hpp>
+
+#include "relay/actors/messages.hpp"
+#include "relay/log.hpp"
+#include "relay/protocol/cose.hpp"
+#include "relay/protocol/crypto.hpp"
+#include "relay/protocol/json_codec.hpp"
+
+namespace relay::detail {
+
+using clock = std::chrono::steady_clock;
+
+struct connection_state {
+  relay_core core;
+  transport_ptr io;
+  protocol::challenge issued{};
+  protocol::fingerprint fp{};
+  identity_bytes identity;
+  clock::time_point last_activity = clock::now();
+  std::uint64_t frames_ignored = 0;
+  static inline const char* name = "relay.connection";
+};
+
+namespace {
+
+using self_ptr = caf::stateful_actor<connection_state>*;
+
+// Returns the credit of one inbound frame to the session when it goes out
+// of scope, whichever way the handler leaves.
+class credit_guard {
+ public:
+  credit_guard(transport& io, std::size_t bytes) : io_(io), bytes_(bytes) {}
+  ~credit_guard() { io_.frame_consumed(bytes_); }
+  credit_guard(const credit_guard&) = delete;
+  credit_guard& operator=(const credit_guard&) = delete;
+
+ private:
+  transport& io_;
+  std::size_t bytes_;
+};
+
+void close_and_quit(self_ptr self, std::uint16_t code, std::string reason) {
+  self->state.io->close(code, std::move(reason));
+  self->quit();
+}
+
+void refuse_auth(self_ptr self, const std::string& why) {
+  self->state.core.stats->auth_failed.fetch_add(1, std::memory_order_relaxed);
+  RELAY_LOG(info, "auth refused peer=" << self->state.io->peer() << " reason=\"" << why << '"');
+  close_and_quit(self, close_code::policy_violation, why);
+}
+
+void ignore_frame(self_ptr self, const char* why) {
+  ++self->state.frames_ignored;
+  self->state.core.stats->frames_ignored.fetch_add(1, std::memory_order_relaxed);
+  RELAY_LOG(debug, "frame ignored fp=" << protocol::short_hex(self->state.fp) << " reason=" << why);
+}
+
+void route(self_ptr self, const protocol::fingerprint& to, const protocol::message& msg) {
+  self->send(self->state.core.registry, route_atom::value, to, make_frame(protocol::encode(msg)));
+}
+
+// The protocol after authentication: one handler per client message kind.
+void serve_frame(self_ptr self, const inbound_frame& in) {
+  auto& st = self->state;
+  if (in.binary) return ignore_frame(self, "binary");
+  protocol::message msg;
+  if (auto err = protocol::decode(in.data, msg); err != protocol::decode_error::none)
+    return ignore_frame(self, protocol::to_string(err));
+  if (auto* s = std::get_if<protocol::send>(&msg)) {
+    s->source = st.fp;  // never trust a client-supplied source
+    st.core.stats->messages_routed.fetch_add(1, std::memory_order_relaxed);
+    route(self, s->destination, msg);
+  } else if (auto* g = std::get_if<protocol::get_rendezvous>(&msg)) {
+    auto variant = g->variant;
+    self->request(st.core.rendezvous, caf::infinite, issue_atom::value, st.fp, st.identity)
+      .then(
+        [=](const std::string& code) {
+          route(self, self->state.fp, protocol::rendezvous_info{variant, code});
+        },
+        [](const caf::error&) { /* capacity reached: no reply, as for any refusal */ });
+  } else if (auto* c = std::get_if<protocol::get_identity>(&msg)) {
+    self->request(st.core.rendezvous, caf::infinite, claim_atom::value, c->code)
+      .then(
+        [=](const claim_result& r) {
+          if (!r.found) return;  // unknown, used, expired or owner gone: no reply
+          route(self, self->state.fp, protocol::identity_info{r.owner, protocol::identity{*r.identity}});
+        },
+        [](const caf::error&) {});
+  } else {
+    ignore_frame(self, "server-only message");
+  }
+}
+
+caf::behavior authenticated(self_ptr self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.core.config->idle_timeout, idle_check_atom::value);
+  return {
+    [=](frame_atom, const inbound_frame& in) {
+      credit_guard credit{*self->state.io, in.data.size()};
+      self->state.last_activity = clock::now();
+      serve_frame(self, in);
+    },
+    [=](deliver_atom, const shared_frame& frame) { self->state.io->send_text(frame); },
+    [=](activity_atom) { self->state.last_activity = clock::now(); },
+    [=](idle_check_atom) {
+      auto idle = self->state.core.config->idle_timeout;
+      auto quiet = clock::now() - self->state.last_activity;
+      if (quiet >= idle) {
+        RELAY_LOG(info, "idle timeout fp=" << protocol::short_hex(self->state.fp));
+        return close_and_quit(self, close_code::normal, "idle timeout");
+      }
+      self->delayed_send(self, idle - quiet, idle_check_atom::value);
+    },
+    [=](auth_timeout_atom) { /* armed before authentication; nothing to do now */ },
+    [=](closed_atom) { self->quit(); },
+  };
+}
+
+void authenticate(self_ptr self, const inbound_frame& in) {
+  auto& st = self->state;
+  if (in.binary) return refuse_auth(self, "binary frame during authentication");
+  protocol::message msg;
+  if (protocol::decode(in.data, msg) != protocol::decode_error::none)
+    return refuse_auth(self, "malformed message during authentication");
+  auto* response = std::get_if<protocol::auth_response>(&msg);
+  if (response == nullptr) return refuse_auth(self, "expected AuthResponse");
+  protocol::verified_identity who;
+  auto failure = protocol::verify_challenge_response(st.issued, response->id.cose_key_bytes,
+                                                     response->cose_sign1_bytes, who);
+  if (failure != protocol::auth_failure::none)
+    return refuse_auth(self, std::string{"authentication failed: "} + protocol::to_string(failure));
+  st.fp = who.fp;
+  st.identity = std::make_shared<const protocol::byte_vector>(std::move(response->id.cose_key_bytes));
+  // await: no other frame of this client is handled before the join is
+  // settled, so nothing it sends can race its own registration.
+  self->request(st.core.registry, caf::infinite, join_atom::value, st.fp, st.identity,
+                caf::actor_cast<caf::actor>(self))
+    .await(
+      [=](caf::atom_value) {
+        auto& st = self->state;
+        st.core.stats->auth_ok.fetch_add(1, std::memory_order_relaxed);
+        st.last_activity = clock::now();
+        RELAY_LOG(info, "authenticated peer=" << st.io->peer() << " fp=" << protocol::short_hex(st.fp)
+                                              << " alg="
+                                              << (who.alg == protocol::key_algorithm::ed25519 ? "ed25519"
+                                                                                              : "ml-dsa-65"));
+        self->become(authenticated(self));
+      },
+      [=](const caf::error&) { refuse_auth(self, "too many connections for this identity"); });
+}
+
+caf::behavior awaiting_auth(self_ptr self) {
+  return {
+    [=](frame_atom, const inbound_frame& in) {
+      credit_guard credit{*self->state.io, in.data.size()};
+      authenticate(self, in);
+    },
+    [=](auth_timeout_atom) {
+      self->state.core.stats->auth_timeouts.fetch_add(1, std::memory_order_relaxed);
+      refuse_auth(self, "authentication timeout");
+    },
+    [=](activity_atom) {},
+    [=](closed_atom) { self->quit(); },
+  };
+}
+
+}  // namespace
+
+static caf::behavior connection_actor(self_ptr self, relay_core core, transport_ptr io) {
+  auto& st = self->state;
+  st.core = std::move(core);
+  st.io = std::move(io);
+  st.issued = protocol::random_challenge();
+  st.io->send_text(make_frame(protocol::encode(protocol::auth_challenge{st.issued})));
+  self->delayed_send(self, st.core.config->auth_timeout, auth_timeout_atom::value);
+  return awaiting_auth(self);
+}
+
+caf::actor spawn_connection_actor(caf::actor_system& sys, relay_core core, transport_ptr io) {
+  return sys.spawn(connection_actor, std::move(core), std::move(io));
+}
+
+}  // namespace relay::detail

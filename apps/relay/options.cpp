@@ -1,0 +1,132 @@
+#include "options.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <map>
+
+namespace relay::app {
+
+namespace {
+
+const char* usage_text = R"(usage: relay [options]
+
+A zero-knowledge WebSocket relay, wire-compatible with ap-proxy / ap-relay.
+
+options:
+  --listen HOST:PORT              address to listen on (default 127.0.0.1:8080,
+                                  or $BIND_ADDR); port 0 picks a free port;
+                                  IPv6 as [::1]:8080
+  --auth-timeout SECONDS          time to answer the challenge (default 5;
+                                  fractions allowed, e.g. 0.5)
+  --idle-timeout SECONDS          close connections silent this long (default 120)
+  --rendezvous-ttl SECONDS        lifetime of a rendezvous code (default 300)
+  --max-message BYTES             largest inbound message; larger closes with
+                                  1009 (default 16777216)
+  --max-outbound BYTES            bytes queued for one client before it is
+                                  closed as a slow consumer (default 8388608)
+  --max-codes-per-identity N      live rendezvous codes per identity; one more
+                                  retires the oldest (default 8)
+  --max-live-codes N              live rendezvous codes relay-wide (default 100000)
+  --max-connections-per-identity N
+                                  devices per identity; one more is refused
+                                  with 1008 (default 64)
+  --max-connections N             simultaneous connections (default 100000)
+  --io-threads N                  network threads (default 1)
+  --workers N                     actor scheduler threads (default 2)
+  --log-level LEVEL               debug, info, warn, error or off (default info)
+  --help                          show this text and exit
+
+The relay prints "listening on ws://HOST:PORT" once it accepts connections.
+SIGINT/SIGTERM: stop accepting, close every client with 1001, exit 0.
+)";
+
+bool parse_seconds(const std::string& text, std::chrono::milliseconds& out) {
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value <= 0 ||
+      value > 365.0 * 24 * 3600)
+    return false;
+  out = std::chrono::milliseconds(static_cast<long long>(std::llround(value * 1000.0)));
+  return out.count() > 0;
+}
+
+template <class Int>
+bool parse_count(const std::string& text, Int& out, Int min = 1) {
+  Int value{};
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || value < min) return false;
+  out = value;
+  return true;
+}
+
+}  // namespace
+
+bool parse_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) return false;
+  unsigned value = 0;
+  if (!parse_count(text.substr(colon + 1), value, 0u) || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+parse_outcome parse_options(int argc, char** argv, relay_options& out) {
+  auto fail = [](const std::string& message) {
+    std::cerr << "relay: " << message << " (see relay --help)\n";
+    return parse_outcome::exit_usage;
+  };
+  std::string listen = "127.0.0.1:8080";
+  if (const char* bind = std::getenv("BIND_ADDR"); bind && *bind) listen = bind;
+
+  using setter = std::function<bool(const std::string&)>;
+  auto& c = out.core;
+  std::map<std::string, std::pair<setter, const char*>> flags{
+    {"--listen", {[&](const std::string& v) { return (listen = v), true; }, "HOST:PORT"}},
+    {"--auth-timeout", {[&](const std::string& v) { return parse_seconds(v, c.auth_timeout); }, "seconds > 0"}},
+    {"--idle-timeout", {[&](const std::string& v) { return parse_seconds(v, c.idle_timeout); }, "seconds > 0"}},
+    {"--rendezvous-ttl", {[&](const std::string& v) { return parse_seconds(v, c.rendezvous_ttl); }, "seconds > 0"}},
+    {"--max-message", {[&](const std::string& v) { return parse_count(v, c.max_message, std::size_t{64}); }, "bytes >= 64"}},
+    {"--max-outbound", {[&](const std::string& v) { return parse_count(v, c.max_outbound_bytes, std::size_t{1024}); }, "bytes >= 1024"}},
+    {"--max-codes-per-identity", {[&](const std::string& v) { return parse_count(v, c.max_codes_per_identity); }, "a count >= 1"}},
+    {"--max-live-codes", {[&](const std::string& v) { return parse_count(v, c.max_live_codes); }, "a count >= 1"}},
+    {"--max-connections-per-identity", {[&](const std::string& v) { return parse_count(v, c.max_connections_per_identity); }, "a count >= 1"}},
+    {"--max-connections", {[&](const std::string& v) { return parse_count(v, c.max_connections); }, "a count >= 1"}},
+    {"--io-threads", {[&](const std::string& v) { return parse_count(v, out.server.io_threads) && out.server.io_threads <= 64; }, "1..64"}},
+    {"--workers", {[&](const std::string& v) { return parse_count(v, out.workers) && out.workers <= 64; }, "1..64"}},
+    {"--log-level", {[&](const std::string& v) { return log::parse_level(v, out.log_level); }, "debug|info|warn|error|off"}},
+  };
+
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << usage_text;
+      return parse_outcome::exit_ok;
+    }
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    auto flag = flags.find(arg);
+    if (flag == flags.end()) return fail("unknown option '" + arg + "'");
+    if (!has_value) {
+      if (i + 1 >= argc) return fail("option " + arg + " needs a value");
+      value = argv[++i];
+    }
+    if (!flag->second.first(value))
+      return fail("invalid value '" + value + "' for " + arg + ": expected " + flag->second.second);
+  }
+  if (!parse_host_port(listen, out.server.host, out.server.port))
+    return fail("invalid listen address '" + listen + "': expected HOST:PORT");
+  return parse_outcome::run;
+}
+
+}  // namespace relay::app

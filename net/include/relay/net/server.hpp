@@ -1,0 +1,57 @@
+// The WebSocket front end: accepts TCP connections, upgrades them with
+// Boost.Beast and attaches each to a connection actor of a relay_core.
+// Asio stays behind this header (pimpl), so including it is cheap.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "relay/actors/relay_core.hpp"
+
+namespace relay::net {
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  ///< 0 picks a free port (see server::port())
+  unsigned io_threads = 1;    ///< threads running the Asio event loop
+  /// Time the whole graceful shutdown may take before remaining sockets are cut.
+  unsigned shutdown_grace_ms = 3000;
+};
+
+class server {
+ public:
+  server(caf::actor_system& sys, relay_core core, server_options opts);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Binds and listens. Throws std::system_error when the address cannot be
+  /// bound (the message says which address and why).
+  void start();
+
+  /// The bound port (useful with port 0). Valid after start().
+  std::uint16_t port() const;
+
+  /// Runs the event loop on the configured threads until stop() completes.
+  /// With `until_signal`, SIGINT and SIGTERM trigger stop().
+  void run(bool until_signal);
+
+  /// Graceful stop: close the listening socket, send close 1001 to every
+  /// client, wait (bounded) for them, then end run(). Thread-safe.
+  void stop();
+
+  /// Open WebSocket sessions right now.
+  std::size_t session_count() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit.
+std::uint64_t raise_open_files_limit();
+
+}  // namespace relay::net

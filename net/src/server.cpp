@@ -1,0 +1,163 @@
+// Listener, event-loop threads, signals and graceful shutdown.
+#include "relay/net/server.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "asio.hpp"
+#include "http_session.hpp"
+#include "relay/log.hpp"
+#include "websocket_session.hpp"
+
+namespace relay::net {
+
+namespace {
+constexpr auto min_backoff = std::chrono::milliseconds(10);
+constexpr auto max_backoff = std::chrono::milliseconds(1000);
+
+bool out_of_resources(const error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory || ec.value() == ENFILE;
+}
+}  // namespace
+
+struct server::impl : std::enable_shared_from_this<server::impl> {
+  impl(caf::actor_system& s, relay_core c, server_options o)
+      : sys(s), core(std::move(c)), opts(std::move(o)), acceptor(asio::make_strand(ioc)),
+        backoff_timer(acceptor.get_executor()), signals(ioc), tracker(std::make_shared<session_tracker>()),
+        work(asio::make_work_guard(ioc)) {}
+
+  caf::actor_system& sys;
+  relay_core core;
+  server_options opts;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::steady_timer backoff_timer;
+  std::chrono::milliseconds backoff = min_backoff;
+  asio::signal_set signals;
+  std::shared_ptr<session_tracker> tracker;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::atomic<bool> stopping{false};
+  std::uint16_t bound_port = 0;
+
+  void accept_next() {
+    acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](error_code ec, tcp::socket s) {
+      self->on_accept(ec, std::move(s));
+    });
+  }
+
+  void on_accept(error_code ec, tcp::socket socket) {
+    if (stopping.load() || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      if (out_of_resources(ec)) {
+        // Out of descriptors: keep serving open connections, retry later
+        // instead of spinning on a failing accept.
+        RELAY_LOG(warn, "accept failed (" << ec.message() << "), retrying in " << backoff.count()
+                                          << " ms; raise the open-files limit (ulimit -n) for more clients");
+        backoff_timer.expires_after(backoff);
+        backoff = std::min(backoff * 2, max_backoff);
+        backoff_timer.async_wait([self = shared_from_this()](error_code e) {
+          if (!e) self->accept_next();
+        });
+        return;
+      }
+      RELAY_LOG(warn, "accept failed: " << ec.message());
+      return accept_next();
+    }
+    backoff = min_backoff;
+    if (tracker->size() >= core.config->max_connections) {
+      RELAY_LOG(warn, "connection refused: limit of " << core.config->max_connections << " reached");
+      error_code ignored;
+      socket.close(ignored);
+    } else {
+      std::make_shared<http_session>(std::move(socket), sys, core, tracker)->start();
+    }
+    accept_next();
+  }
+
+  void begin_stop() {
+    if (stopping.exchange(true)) return;
+    asio::post(acceptor.get_executor(), [self = shared_from_this()] {
+      error_code ignored;
+      self->acceptor.close(ignored);
+      self->backoff_timer.cancel();
+      self->signals.cancel();
+    });
+    RELAY_LOG(info, "shutting down: closing " << tracker->size() << " connection(s)");
+    tracker->for_each([](websocket_session& s) { s.close(close_code::going_away, "server shutting down"); });
+    // Wait (bounded) for the close handshakes, then let run() return.
+    std::thread([self = shared_from_this()] {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(self->opts.shutdown_grace_ms);
+      while (self->tracker->size() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      self->work.reset();
+      self->ioc.stop();
+    }).detach();
+  }
+};
+
+server::server(caf::actor_system& sys, relay_core core, server_options opts)
+    : impl_(std::make_shared<impl>(sys, std::move(core), std::move(opts))) {}
+
+server::~server() {
+  impl_->ioc.stop();
+}
+
+void server::start() {
+  auto& d = *impl_;
+  error_code ec;
+  auto address = asio::ip::make_address(d.opts.host, ec);
+  if (ec) throw std::system_error(ec, "invalid listen address '" + d.opts.host + "'");
+  tcp::endpoint endpoint{address, d.opts.port};
+  auto where = d.opts.host + ":" + std::to_string(d.opts.port);
+  d.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) d.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) d.acceptor.bind(endpoint, ec);
+  if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::system_error(ec, "cannot listen on " + where);
+  d.bound_port = d.acceptor.local_endpoint().port();
+  d.accept_next();
+}
+
+std::uint16_t server::port() const { return impl_->bound_port; }
+
+void server::run(bool until_signal) {
+  auto& d = *impl_;
+  if (until_signal) {
+    d.signals.add(SIGINT);
+    d.signals.add(SIGTERM);
+    d.signals.async_wait([self = impl_](error_code ec, int sig) {
+      if (ec) return;
+      RELAY_LOG(info, "signal " << sig << " received");
+      self->begin_stop();
+    });
+  }
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < std::max(1u, d.opts.io_threads); ++i) threads.emplace_back([&d] { d.ioc.run(); });
+  d.ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void server::stop() { impl_->begin_stop(); }
+
+std::size_t server::session_count() const { return impl_->tracker->size(); }
+
+std::uint64_t raise_open_files_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  return lim.rlim_cur;
+}
+
+}  // namespace relay::net

@@ -1,0 +1,76 @@
+// One upgraded WebSocket connection. Owns the socket, reads frames and
+// hands them to its connection actor, writes the frames the actor queues.
+// It knows nothing of the protocol.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include <caf/actor.hpp>
+
+#include "asio.hpp"
+#include "relay/actors/relay_core.hpp"
+#include "relay/actors/transport.hpp"
+#include "session_tracker.hpp"
+
+namespace relay::net {
+
+class websocket_session : public transport, public std::enable_shared_from_this<websocket_session> {
+ public:
+  websocket_session(tcp::socket&& socket, caf::actor_system& sys, relay_core core,
+                    std::shared_ptr<session_tracker> tracker);
+  ~websocket_session() override;
+
+  /// Completes the upgrade of `request` and starts serving.
+  void start(http::request<http::empty_body> request);
+
+  // transport
+  void send_text(shared_frame frame) override;
+  void close(std::uint16_t code, std::string reason) override;
+  void frame_consumed(std::size_t bytes) override;
+  std::string peer() const override { return peer_; }
+
+ private:
+  void on_accept(error_code ec);
+  void read_next();
+  void on_read(error_code ec, std::size_t bytes);
+  void write_next();
+  void on_write(error_code ec, std::size_t bytes);
+  void start_close();
+  void arm_kill_timer();
+  void finish(const char* why);
+  bool credit_exhausted() const;
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer read_buffer_;
+  asio::steady_timer kill_timer_;
+  caf::actor_system& sys_;
+  relay_core core_;
+  std::shared_ptr<session_tracker> tracker_;
+  caf::actor actor_;
+  std::string peer_;
+
+  // Inbound credit: frames/bytes handed to the actor and not yet consumed.
+  std::atomic<std::size_t> inflight_frames_{0};
+  std::atomic<std::size_t> inflight_bytes_{0};
+  std::atomic<bool> read_paused_{false};
+  std::chrono::steady_clock::time_point last_activity_note_{};
+
+  // Outbound queue, shared between the actor's thread and the strand.
+  std::mutex out_mutex_;
+  std::deque<shared_frame> out_queue_;
+  std::size_t out_bytes_ = 0;  // bytes queued, including the frame being written
+  bool writing_ = false;       // a write (or the close) is in progress on the strand
+  bool close_requested_ = false;
+  std::optional<websocket::close_reason> pending_close_;
+  shared_frame in_flight_;  // keeps the frame alive while Beast writes it
+
+  // Strand-only state.
+  bool closing_started_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace relay::net
