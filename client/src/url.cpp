@@ -1,0 +1,34 @@
+#include "url.hpp"
+
+namespace relay::client {
+
+std::optional<ws_url> parse_ws_url(const std::string& url) {
+  const std::string scheme = "ws://";
+  if (url.rfind(scheme, 0) != 0) return std::nullopt;
+  auto rest = url.substr(scheme.size());
+  ws_url out;
+  auto slash = rest.find('/');
+  out.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  auto authority = rest.substr(0, slash);
+  if (authority.empty()) return std::nullopt;
+  out.host_header = authority;
+  if (authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    out.host = authority.substr(1, close - 1);
+    auto after = authority.substr(close + 1);
+    if (after.empty()) out.port = "80";
+    else if (after.front() == ':' && after.size() > 1) out.port = after.substr(1);
+    else return std::nullopt;
+  } else {
+    auto colon = authority.rfind(':');
+    out.host = authority.substr(0, colon);
+    out.port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  }
+  if (out.host.empty() || out.port.empty()) return std::nullopt;
+  for (char c : out.port)
+    if (c < '0' || c > '9') return std::nullopt;
+  return out;
+}
+
+}  // namespace relay::client

@@ -1,0 +1,53 @@
+// Runs the real `relay` binary as a child process for end-to-end tests:
+// starts it on a free loopback port, waits for "listening on", and stops
+// it (SIGTERM, then SIGKILL) when the test ends. Every wait is bounded.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relay::test {
+
+class relay_process {
+ public:
+  /// Starts `bin/relay --listen 127.0.0.1:0 <extra_args>`; fails the test
+  /// if it does not report its address within 10 s.
+  explicit relay_process(std::vector<std::string> extra_args = {});
+  ~relay_process();
+  relay_process(const relay_process&) = delete;
+  relay_process& operator=(const relay_process&) = delete;
+
+  /// ws://127.0.0.1:PORT
+  const std::string& url() const { return url_; }
+  std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+
+  /// Sends `sig` to the relay.
+  void signal(int sig);
+  /// Waits for the relay to exit; returns its exit status (or -signal), or
+  /// nullopt on timeout.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  /// Resident set size in KiB from /proc (0 if gone).
+  long rss_kib() const;
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::string url_;
+  std::uint16_t port_ = 0;
+};
+
+/// Runs a program to completion with a timeout; returns exit code (or -1).
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+run_result run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                       const std::string& stdin_text = {});
+
+}  // namespace relay::test
