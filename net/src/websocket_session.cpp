@@ -11,8 +11,11 @@ namespace {
 // A close handshake (or a stuck write to a slow consumer) gets this long
 // before the socket is simply cut.
 constexpr auto close_grace = std::chrono::seconds(3);
-// Ping/pong activity is reported to the actor at most this often.
-constexpr auto activity_note_interval = std::chrono::seconds(1);
+// Ping/pong activity is reported to the actor at most this often (and at
+// least four times per idle timeout, so pings always keep a client alive).
+std::chrono::steady_clock::duration activity_note_interval(const relay_config& cfg) {
+  return std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(1), cfg.idle_timeout / 4);
+}
 
 std::string endpoint_text(const tcp::socket& s) {
   error_code ec;
@@ -49,11 +52,12 @@ void websocket_session::start(http::request<http::empty_body> request) {
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(http::field::server, "relay");
   }));
-  ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+  ws_.control_callback([this, interval = activity_note_interval(*core_.config)](websocket::frame_type,
+                                                                                beast::string_view) {
     // Pings and pongs count as activity for the idle timeout (rate-limited
     // so a ping flood does not become a message flood).
     auto now = std::chrono::steady_clock::now();
-    if (actor_ && now - last_activity_note_ >= activity_note_interval) {
+    if (actor_ && now - last_activity_note_ >= interval) {
       last_activity_note_ = now;
       caf::anon_send(actor_, activity_atom::value);
     }
