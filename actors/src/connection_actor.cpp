@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "relay/actors/messages.hpp"
+#include "relay/actors/observer_port.hpp"
 #include "relay/log.hpp"
 #include "relay/protocol/cose.hpp"
 #include "relay/protocol/crypto.hpp"
@@ -33,6 +34,9 @@ namespace {
 
 using self_ptr = caf::stateful_actor<connection_state>*;
 
+// A policy that does not answer in time refuses the client (fail closed).
+constexpr auto admission_timeout = std::chrono::seconds(2);
+
 // Returns the credit of one inbound frame to the session when it goes out
 // of scope, whichever way the handler leaves.
 class credit_guard {
@@ -47,13 +51,34 @@ class credit_guard {
   std::size_t bytes_;
 };
 
+// Metadata for the observer, if one is configured. Never payloads.
+void observe(self_ptr self, observer_event::kind what, const protocol::fingerprint* destination = nullptr,
+             std::size_t bytes = 0, const std::string& reason = {}) {
+  auto& st = self->state;
+  if (!st.core.observer) return;
+  observer_event e;
+  e.what = what;
+  e.peer = st.io->peer();
+  e.fp = st.fp;
+  if (destination) e.destination = *destination;
+  e.bytes = bytes;
+  e.reason = reason;
+  st.core.observer->emit(std::move(e));
+}
+
+void quit_connection(self_ptr self) {
+  observe(self, observer_event::kind::disconnected);
+  self->quit();
+}
+
 void close_and_quit(self_ptr self, std::uint16_t code, std::string reason) {
   self->state.io->close(code, std::move(reason));
-  self->quit();
+  quit_connection(self);
 }
 
 void refuse_auth(self_ptr self, const std::string& why) {
   self->state.core.stats->auth_failed.fetch_add(1, std::memory_order_relaxed);
+  observe(self, observer_event::kind::refused, nullptr, 0, why);
   RELAY_LOG(info, "auth refused peer=" << self->state.io->peer() << " reason=\"" << why << '"');
   close_and_quit(self, close_code::policy_violation, why);
 }
@@ -78,6 +103,7 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
   if (auto* s = std::get_if<protocol::send>(&msg)) {
     s->source = st.fp;  // never trust a client-supplied source
     st.core.stats->messages_routed.fetch_add(1, std::memory_order_relaxed);
+    observe(self, observer_event::kind::routed, &s->destination, s->payload.size());
     route(self, s->destination, msg);
   } else if (auto* g = std::get_if<protocol::get_rendezvous>(&msg)) {
     auto variant = g->variant;
@@ -121,8 +147,26 @@ caf::behavior authenticated(self_ptr self) {
       self->delayed_send(self, idle - quiet, idle_check_atom::value);
     },
     [=](auth_timeout_atom) { /* armed before authentication; nothing to do now */ },
-    [=](closed_atom) { self->quit(); },
+    [=](closed_atom) { quit_connection(self); },
   };
+}
+
+void join(self_ptr self, protocol::key_algorithm alg) {
+  auto& st = self->state;
+  self->request(st.core.registry, caf::infinite, join_atom::value, st.fp, st.identity,
+                caf::actor_cast<caf::actor>(self))
+    .await(
+      [=](caf::atom_value) {
+        auto& st = self->state;
+        st.core.stats->auth_ok.fetch_add(1, std::memory_order_relaxed);
+        st.last_activity = clock::now();
+        RELAY_LOG(info, "authenticated peer=" << st.io->peer() << " fp=" << protocol::short_hex(st.fp)
+                                              << " alg="
+                                              << (alg == protocol::key_algorithm::ed25519 ? "ed25519" : "ml-dsa-65"));
+        observe(self, observer_event::kind::authenticated);
+        self->become(authenticated(self));
+      },
+      [=](const caf::error&) { refuse_auth(self, "too many connections for this identity"); });
 }
 
 void authenticate(self_ptr self, const inbound_frame& in) {
@@ -140,22 +184,16 @@ void authenticate(self_ptr self, const inbound_frame& in) {
     return refuse_auth(self, std::string{"authentication failed: "} + protocol::to_string(failure));
   st.fp = who.fp;
   st.identity = std::make_shared<const protocol::byte_vector>(std::move(response->id.cose_key_bytes));
-  // await: no other frame of this client is handled before the join is
-  // settled, so nothing it sends can race its own registration.
-  self->request(st.core.registry, caf::infinite, join_atom::value, st.fp, st.identity,
-                caf::actor_cast<caf::actor>(self))
+  if (!st.core.admission_policy) return join(self, who.alg);
+  // await (here and in join): no other frame of this client is handled
+  // before its admission and registration are settled.
+  self->request(st.core.admission_policy, admission_timeout, admit_atom::value, st.fp, who.alg)
     .await(
-      [=](caf::atom_value) {
-        auto& st = self->state;
-        st.core.stats->auth_ok.fetch_add(1, std::memory_order_relaxed);
-        st.last_activity = clock::now();
-        RELAY_LOG(info, "authenticated peer=" << st.io->peer() << " fp=" << protocol::short_hex(st.fp)
-                                              << " alg="
-                                              << (who.alg == protocol::key_algorithm::ed25519 ? "ed25519"
-                                                                                              : "ml-dsa-65"));
-        self->become(authenticated(self));
+      [=](const admission& verdict) {
+        if (!verdict.allowed) return refuse_auth(self, verdict.reason.empty() ? "not admitted" : verdict.reason);
+        join(self, who.alg);
       },
-      [=](const caf::error&) { refuse_auth(self, "too many connections for this identity"); });
+      [=](const caf::error&) { refuse_auth(self, "admission policy unavailable"); });
 }
 
 caf::behavior awaiting_auth(self_ptr self) {
@@ -169,7 +207,7 @@ caf::behavior awaiting_auth(self_ptr self) {
       refuse_auth(self, "authentication timeout");
     },
     [=](activity_atom) {},
-    [=](closed_atom) { self->quit(); },
+    [=](closed_atom) { quit_connection(self); },
   };
 }
 
@@ -180,6 +218,7 @@ static caf::behavior connection_actor(self_ptr self, relay_core core, transport_
   st.core = std::move(core);
   st.io = std::move(io);
   st.issued = protocol::random_challenge();
+  observe(self, observer_event::kind::connected);
   st.io->send_text(make_frame(protocol::encode(protocol::auth_challenge{st.issued})));
   self->delayed_send(self, st.core.config->auth_timeout, auth_timeout_atom::value);
   return awaiting_auth(self);

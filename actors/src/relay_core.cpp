@@ -5,13 +5,17 @@
 #include "connection_actor.hpp"
 #include "registry_actor.hpp"
 #include "relay/protocol/crypto.hpp"
+#include "relay/actors/observer_port.hpp"
 #include "rendezvous_actor.hpp"
+#include "service_gateway.hpp"
 
 namespace relay {
 
-relay_core spawn_relay_core(caf::actor_system& sys, relay_config cfg) {
+relay_core spawn_relay_core(caf::actor_system& sys, relay_config cfg, relay_extensions ext) {
   protocol::crypto_init();
   relay_core core;
+  core.admission_policy = std::move(ext.admission_policy);
+  if (ext.observer) core.observer = std::make_shared<observer_port>(std::move(ext.observer), ext.observer_max_pending);
   core.config = std::make_shared<const relay_config>(cfg);
   core.stats = std::make_shared<relay_stats>();
   core.rendezvous = detail::spawn_rendezvous(sys, core.config, core.stats);
@@ -21,6 +25,11 @@ relay_core spawn_relay_core(caf::actor_system& sys, relay_config cfg) {
 
 caf::actor spawn_connection(caf::actor_system& sys, const relay_core& core, transport_ptr io) {
   return detail::spawn_connection_actor(sys, core, std::move(io));
+}
+
+caf::actor register_service(caf::actor_system& sys, const relay_core& core, const protocol::fingerprint& fp,
+                            protocol::byte_vector identity, caf::actor service) {
+  return detail::spawn_service_gateway(sys, core, fp, std::move(identity), std::move(service));
 }
 
 void shutdown_relay_core(const relay_core& core) {

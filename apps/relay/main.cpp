@@ -1,7 +1,5 @@
 // relay: the server. Parses options, starts the actor system and the
 // WebSocket front end, serves until SIGINT/SIGTERM.
-#include <iostream>
-
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
@@ -23,20 +21,5 @@ int main(int argc, char** argv) {
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(opts.workers));
   caf::actor_system sys{cfg};
   auto core = relay::spawn_relay_core(sys, opts.core);
-  relay::net::server server{sys, core, opts.server};
-  try {
-    server.start();
-  } catch (const std::exception& e) {
-    std::cerr << "relay: " << e.what() << "\n";
-    relay::shutdown_relay_core(core);
-    return 1;
-  }
-  const auto& host = opts.server.host;
-  bool v6 = host.find(':') != std::string::npos;
-  std::cout << "listening on ws://" << (v6 ? "[" + host + "]" : host) << ":" << server.port() << std::endl;
-  RELAY_LOG(info, "relay ready on " << host << ":" << server.port());
-  server.run(true);
-  relay::shutdown_relay_core(core);
-  RELAY_LOG(info, "relay stopped");
-  return 0;
+  return relay::net::serve_until_signal(sys, core, opts.server);
 }

@@ -64,18 +64,6 @@ bool parse_count(const std::string& text, Int& out, Int min = 1) {
 
 }  // namespace
 
-bool parse_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty()) return false;
-  unsigned value = 0;
-  if (!parse_count(text.substr(colon + 1), value, 0u) || value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
-
 parse_outcome parse_options(int argc, char** argv, relay_options& out) {
   auto fail = [](const std::string& message) {
     std::cerr << "relay: " << message << " (see relay --help)\n";
@@ -124,7 +112,7 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     if (!flag->second.first(value))
       return fail("invalid value '" + value + "' for " + arg + ": expected " + flag->second.second);
   }
-  if (!parse_host_port(listen, out.server.host, out.server.port))
+  if (!net::parse_listen_address(listen, out.server))
     return fail("invalid listen address '" + listen + "': expected HOST:PORT");
   return parse_outcome::run;
 }

@@ -21,7 +21,4 @@ enum class parse_outcome { run, exit_ok, exit_usage };
 /// Parses argv (and $BIND_ADDR). On exit_usage a one-line error was printed.
 parse_outcome parse_options(int argc, char** argv, relay_options& out);
 
-/// Splits "HOST:PORT" / "[V6]:PORT"; false when malformed.
-bool parse_host_port(const std::string& text, std::string& host, std::uint16_t& port);
-
 }  // namespace relay::app

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <condition_variable>
 #include <system_error>
 #include <thread>
@@ -148,6 +149,43 @@ void server::run(bool until_signal) {
 void server::stop() { impl_->begin_stop(); }
 
 std::size_t server::session_count() const { return impl_->tracker->size(); }
+
+bool parse_listen_address(const std::string& text, server_options& out) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  auto host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) return false;
+  unsigned port = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9') return false;
+    port = port * 10 + static_cast<unsigned>(c - '0');
+    if (port > 65535) return false;
+  }
+  out.host = host;
+  out.port = static_cast<std::uint16_t>(port);
+  return true;
+}
+
+int serve_until_signal(caf::actor_system& sys, const relay_core& core, const server_options& opts) {
+  server srv{sys, core, opts};
+  try {
+    srv.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "relay: %s\n", e.what());
+    shutdown_relay_core(core);
+    return 1;
+  }
+  bool v6 = opts.host.find(':') != std::string::npos;
+  auto host = v6 ? "[" + opts.host + "]" : opts.host;
+  std::printf("listening on ws://%s:%u\n", host.c_str(), static_cast<unsigned>(srv.port()));
+  std::fflush(stdout);
+  RELAY_LOG(info, "relay ready on " << host << ":" << srv.port());
+  srv.run(true);
+  shutdown_relay_core(core);
+  RELAY_LOG(info, "relay stopped");
+  return 0;
+}
 
 std::uint64_t raise_open_files_limit() {
   rlimit lim{};

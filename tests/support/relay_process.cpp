@@ -41,8 +41,8 @@ bool read_until(int fd, std::string& acc, const std::string& until, std::chrono:
 
 }  // namespace
 
-relay_process::relay_process(std::vector<std::string> extra_args) {
-  std::vector<std::string> args{(bin_dir() / "relay").string(), "--listen", "127.0.0.1:0"};
+relay_process::relay_process(std::vector<std::string> extra_args, const std::string& program) {
+  std::vector<std::string> args{(bin_dir() / program).string(), "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   int out_pipe[2];
   REQUIRE(pipe(out_pipe) == 0);
@@ -62,25 +62,43 @@ relay_process::relay_process(std::vector<std::string> extra_args) {
     _exit(127);
   }
   close(out_pipe[1]);
-  std::string out;
-  bool ready = read_until(out_pipe[0], out, "\n", std::chrono::steady_clock::now() + std::chrono::seconds(10));
-  close(out_pipe[0]);
-  INFO("relay stdout: " << out);
-  REQUIRE(ready);
+  // The pipe stays open for the program's life: closing it would kill the
+  // program with SIGPIPE on its next line of output.
+  stdout_fd_ = out_pipe[0];
   const std::string prefix = "listening on ws://127.0.0.1:";
-  auto at = out.find(prefix);
-  REQUIRE(at != std::string::npos);
-  port_ = static_cast<std::uint16_t>(std::stoi(out.substr(at + prefix.size())));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto line = read_line(std::max(left, std::chrono::milliseconds(0)));
+    INFO("stdout so far: " << pending_);
+    REQUIRE(line);
+    if (line->rfind(prefix, 0) == 0) {
+      port_ = static_cast<std::uint16_t>(std::stoi(line->substr(prefix.size())));
+      break;
+    }
+    startup_lines_.push_back(*line);
+  }
   url_ = "ws://127.0.0.1:" + std::to_string(port_);
 }
 
+std::optional<std::string> relay_process::read_line(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!read_until(stdout_fd_, pending_, "\n", deadline)) return std::nullopt;
+  auto nl = pending_.find('\n');
+  auto line = pending_.substr(0, nl);
+  pending_.erase(0, nl + 1);
+  return line;
+}
+
 relay_process::~relay_process() {
-  if (pid_ <= 0 || exited_) return;
-  ::kill(pid_, SIGTERM);
-  if (!wait_exit(std::chrono::seconds(5))) {
-    ::kill(pid_, SIGKILL);
-    wait_exit(std::chrono::seconds(5));
+  if (pid_ > 0 && !exited_) {
+    ::kill(pid_, SIGTERM);
+    if (!wait_exit(std::chrono::seconds(5))) {
+      ::kill(pid_, SIGKILL);
+      wait_exit(std::chrono::seconds(5));
+    }
   }
+  if (stdout_fd_ >= 0) close(stdout_fd_);
 }
 
 void relay_process::signal(int sig) { ::kill(pid_, sig); }

@@ -14,9 +14,9 @@ namespace relay::test {
 
 class relay_process {
  public:
-  /// Starts `bin/relay --listen 127.0.0.1:0 <extra_args>`; fails the test
-  /// if it does not report its address within 10 s.
-  explicit relay_process(std::vector<std::string> extra_args = {});
+  /// Starts `bin/<program> --listen 127.0.0.1:0 <extra_args>`; fails the
+  /// test if it does not report its address within 10 s.
+  explicit relay_process(std::vector<std::string> extra_args = {}, const std::string& program = "relay");
   ~relay_process();
   relay_process(const relay_process&) = delete;
   relay_process& operator=(const relay_process&) = delete;
@@ -33,9 +33,16 @@ class relay_process {
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   /// Resident set size in KiB from /proc (0 if gone).
   long rss_kib() const;
+  /// Lines the program printed on stdout before "listening on".
+  const std::vector<std::string>& startup_lines() const { return startup_lines_; }
+  /// The next stdout line after "listening on"; nullopt on timeout or EOF.
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout);
 
  private:
   pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string pending_;  // stdout read but not yet returned as lines
+  std::vector<std::string> startup_lines_;
   bool exited_ = false;
   std::string url_;
   std::uint16_t port_ = 0;

@@ -8,20 +8,32 @@
 #include <caf/fwd.hpp>
 
 #include "relay/actors/config.hpp"
+#include "relay/actors/extensions.hpp"
 #include "relay/actors/stats.hpp"
 #include "relay/actors/transport.hpp"
 
 namespace relay {
+
+class observer_port;
 
 struct relay_core {
   caf::actor registry;    ///< fingerprint -> connections; routes frames
   caf::actor rendezvous;  ///< live codes; issue and single-use claim
   std::shared_ptr<const relay_config> config;
   std::shared_ptr<relay_stats> stats;
+  caf::actor admission_policy;              ///< may be empty
+  std::shared_ptr<observer_port> observer;  ///< may be null
 };
 
 /// Spawns the registry and rendezvous actors in `sys`.
-relay_core spawn_relay_core(caf::actor_system& sys, relay_config cfg);
+relay_core spawn_relay_core(caf::actor_system& sys, relay_config cfg, relay_extensions ext = {});
+
+/// Registers `service` under `fp` (see extensions.hpp). `identity` is the
+/// COSE_Key returned to peers that claim a code of this identity (may be
+/// empty). Returns the gateway actor; it lives as long as `service` does.
+caf::actor register_service(caf::actor_system& sys, const relay_core& core,
+                            const protocol::fingerprint& fp, protocol::byte_vector identity,
+                            caf::actor service);
 
 /// Spawns the connection actor for a freshly upgraded socket: it sends the
 /// challenge at once and drives the connection until either side closes.

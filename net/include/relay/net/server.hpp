@@ -21,6 +21,10 @@ struct server_options {
   unsigned shutdown_grace_ms = 3000;
 };
 
+/// Parses "HOST:PORT" or "[V6]:PORT" into `out.host` and `out.port`;
+/// false (and `out` untouched) when malformed.
+bool parse_listen_address(const std::string& text, server_options& out);
+
 class server {
  public:
   server(caf::actor_system& sys, relay_core core, server_options opts);
@@ -50,6 +54,13 @@ class server {
   struct impl;
   std::shared_ptr<impl> impl_;
 };
+
+/// The whole life of a relay front end for a main(): starts a server for
+/// `core`, prints "listening on ws://HOST:PORT" on stdout, serves until
+/// SIGINT/SIGTERM (graceful: close 1001 to every client), then stops the
+/// core's actors. Returns the process exit status: 0, or 1 when the address
+/// cannot be bound (the reason goes to stderr).
+int serve_until_signal(caf::actor_system& sys, const relay_core& core, const server_options& opts);
 
 /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit.
 std::uint64_t raise_open_files_limit();
