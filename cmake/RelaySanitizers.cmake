@@ -1,0 +1,44 @@
+# Sanitizer and fuzzer instrumentation for every target of the build.
+# Included by the top-level CMakeLists.txt before any add_subdirectory, so the
+# flags reach every library, executable and test.
+#
+#   RELAY_SANITIZE=""        no sanitizers (default)
+#   RELAY_SANITIZE=address   AddressSanitizer + UndefinedBehaviorSanitizer
+#   RELAY_SANITIZE=thread    ThreadSanitizer
+#   RELAY_BUILD_FUZZERS=ON   needs clang; implies address and adds libFuzzer
+#                            coverage (-fsanitize=fuzzer-no-link) everywhere
+set(RELAY_SANITIZE "" CACHE STRING "Sanitizers for every target: empty, address (ASan+UBSan) or thread (TSan)")
+set_property(CACHE RELAY_SANITIZE PROPERTY STRINGS "" address thread)
+
+if(RELAY_BUILD_FUZZERS)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR
+      "RELAY_BUILD_FUZZERS needs clang (libFuzzer), but the C++ compiler is "
+      "${CMAKE_CXX_COMPILER_ID} (${CMAKE_CXX_COMPILER}). Configure a separate build "
+      "directory with CC=clang CXX=clang++, e.g. scripts/fuzz does: "
+      "CC=clang CXX=clang++ cmake -S . -B build-fuzz -DRELAY_BUILD_FUZZERS=ON")
+  endif()
+  if(RELAY_SANITIZE STREQUAL "")
+    set(RELAY_SANITIZE address)
+  elseif(NOT RELAY_SANITIZE STREQUAL "address")
+    message(FATAL_ERROR "RELAY_BUILD_FUZZERS works with RELAY_SANITIZE=address (or empty), not '${RELAY_SANITIZE}'")
+  endif()
+endif()
+
+if(RELAY_SANITIZE STREQUAL "address")
+  message(STATUS "relay: building with AddressSanitizer + UndefinedBehaviorSanitizer")
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+elseif(RELAY_SANITIZE STREQUAL "thread")
+  message(STATUS "relay: building with ThreadSanitizer")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT RELAY_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "RELAY_SANITIZE must be empty, 'address' or 'thread', not '${RELAY_SANITIZE}'")
+endif()
+
+if(RELAY_BUILD_FUZZERS)
+  # Coverage feedback for libFuzzer in every library the targets link; the
+  # fuzz targets themselves add -fsanitize=fuzzer (the libFuzzer main).
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
