@@ -93,6 +93,13 @@ void route(self_ptr self, const protocol::fingerprint& to, const protocol::messa
   self->send(self->state.core.registry, route_atom::value, to, make_frame(protocol::encode(msg)));
 }
 
+// IdentityInfo goes to every device of the claimer (on every node).
+void answer_claim(self_ptr self, const claim_result& r) {
+  protocol::identity id;
+  if (r.identity) id.cose_key_bytes = *r.identity;
+  route(self, self->state.fp, protocol::identity_info{r.owner, std::move(id)});
+}
+
 // The protocol after authentication: one handler per client message kind.
 void serve_frame(self_ptr self, const inbound_frame& in) {
   auto& st = self->state;
@@ -114,11 +121,16 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
         },
         [](const caf::error&) { /* capacity reached: no reply, as for any refusal */ });
   } else if (auto* c = std::get_if<protocol::get_identity>(&msg)) {
-    self->request(st.core.rendezvous, caf::infinite, claim_atom::value, c->code)
+    auto code = c->code;
+    self->request(st.core.rendezvous, caf::infinite, claim_atom::value, code)
       .then(
         [=](const claim_result& r) {
-          if (!r.found) return;  // unknown, used, expired or owner gone: no reply
-          route(self, self->state.fp, protocol::identity_info{r.owner, protocol::identity{*r.identity}});
+          if (r.found) return answer_claim(self, r);
+          // Not on this node: in a cluster the code may live on another one.
+          if (!self->state.core.cluster) return;  // unknown, used, expired or owner gone: no reply
+          self->request(self->state.core.cluster, caf::infinite, cluster_claim_atom::value, code)
+            .then([=](const claim_result& remote) { if (remote.found) answer_claim(self, remote); },
+                  [](const caf::error&) {});
         },
         [](const caf::error&) {});
   } else {

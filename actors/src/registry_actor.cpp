@@ -1,8 +1,15 @@
 // Registry actor. It monitors every member, so a connection that closes or
 // crashes stops being routable the moment its down message arrives.
 // Routing is mailbox forwarding of one shared, already-encoded frame.
+//
+// In a cluster it also knows which other nodes hold which fingerprints
+// (learned from their registries: a snapshot when a peer joins, then
+// up/down events) and forwards each frame once per node that holds the
+// destination, as a binary envelope. Frames from other nodes are only
+// delivered locally, never forwarded again, so routes cannot loop.
 #include "registry_actor.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 #include <vector>
 
@@ -10,22 +17,101 @@
 
 #include "relay/actors/messages.hpp"
 #include "relay/log.hpp"
+#include "relay/protocol/binary_codec.hpp"
 #include "relay/protocol/crypto.hpp"
+#include "relay/protocol/json_codec.hpp"
 
 namespace relay::detail {
+
+namespace {
+// A receiving registry acknowledges this many bytes at a time, which returns
+// the sender's credit for that peer.
+constexpr std::uint64_t ack_every_bytes = 256 * 1024;
+
+std::string to_wire(const protocol::fingerprint& fp) { return {fp.begin(), fp.end()}; }
+
+bool from_wire(const std::string& s, protocol::fingerprint& fp) {
+  if (s.size() != fp.size()) return false;
+  std::copy(s.begin(), s.end(), fp.begin());
+  return true;
+}
+}  // namespace
 
 struct registry_state {
   struct member {
     std::vector<caf::actor> connections;
     identity_bytes identity;
   };
+  struct peer {
+    caf::actor registry;
+    std::uint64_t unacked = 0;     // bytes we sent it, not yet acknowledged
+    std::uint64_t unacked_in = 0;  // bytes it sent us, not yet acknowledged
+  };
   std::unordered_map<protocol::fingerprint, member, protocol::fingerprint_hash> members;
   std::unordered_map<caf::actor_addr, protocol::fingerprint> fingerprint_of;
+  // Cluster (all empty on a single node).
+  std::string node_name;
+  std::unordered_map<std::string, peer> peers;
+  std::unordered_map<protocol::fingerprint, std::vector<std::string>, protocol::fingerprint_hash> remote;
   static inline const char* name = "relay.registry";
+
+  void deliver_locally(const protocol::fingerprint& to, const shared_frame& frame, caf::event_based_actor* self,
+                       relay_stats& stats) {
+    auto it = members.find(to);
+    if (it == members.end()) return;
+    for (const auto& conn : it->second.connections) self->send(conn, deliver_atom::value, frame);
+    stats.deliveries.fetch_add(it->second.connections.size(), std::memory_order_relaxed);
+  }
+
+  void forget_remote(const std::string& node, const protocol::fingerprint& fp) {
+    auto it = remote.find(fp);
+    if (it == remote.end()) return;
+    std::erase(it->second, node);
+    if (it->second.empty()) remote.erase(it);
+  }
+
+  void forget_node(const std::string& node) {
+    for (auto it = remote.begin(); it != remote.end();) {
+      std::erase(it->second, node);
+      it = it->second.empty() ? remote.erase(it) : std::next(it);
+    }
+  }
+
+  // Tells every peer that this node now holds (or no longer holds) `fp`.
+  template <class Atom>
+  void announce(caf::event_based_actor* self, Atom atom, const protocol::fingerprint& fp) {
+    for (auto& [name, p] : peers)
+      if (p.registry) self->send(p.registry, atom, node_name, to_wire(fp));
+  }
 };
 
-static caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, caf::actor rendezvous,
-                             std::shared_ptr<const relay_config> cfg,
+namespace {
+
+using self_ptr = caf::stateful_actor<registry_state>*;
+
+// Sends `frame` for `destination` to every other node that holds it.
+void forward_to_nodes(self_ptr self, const protocol::fingerprint& destination, const shared_frame& frame,
+                      const std::vector<std::string>& nodes, const relay_config& cfg, relay_stats& stats) {
+  // The frame is JSON; between nodes it travels in the binary codec.
+  protocol::message msg;
+  if (protocol::decode(*frame, msg) != protocol::decode_error::none) return;
+  wire_envelope env{to_wire(destination), protocol::encode_binary(msg)};
+  auto size = env.message.size();
+  for (const auto& node : nodes) {
+    auto p = self->state.peers.find(node);
+    if (p == self->state.peers.end() || !p->second.registry) continue;
+    if (p->second.unacked + size > cfg.max_peer_backlog_bytes) {
+      // A slow or stuck peer must not grow our memory: drop, and count.
+      stats.cluster_dropped.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    p->second.unacked += size;
+    stats.cluster_forwarded.fetch_add(1, std::memory_order_relaxed);
+    self->send(p->second.registry, cluster_deliver_atom::value, self->state.node_name, env);
+  }
+}
+
+caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_ptr<const relay_config> cfg,
                              std::shared_ptr<relay_stats> stats) {
   self->set_down_handler([=](caf::down_msg& down) {
     auto& st = self->state;
@@ -41,37 +127,102 @@ static caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, c
       st.members.erase(member);
       // Codes of an identity that is no longer connected must not be claimable.
       self->send(rendezvous, gone_atom::value, fp);
+      st.announce(self, fp_down_atom::value, fp);
     }
   });
   return {
     [=](join_atom, const protocol::fingerprint& fp, const identity_bytes& identity,
         const caf::actor& conn) -> caf::result<caf::atom_value> {
-      auto& member = self->state.members[fp];
+      auto& st = self->state;
+      auto& member = st.members[fp];
       if (member.connections.size() >= cfg->max_connections_per_identity) {
-        if (member.connections.empty()) self->state.members.erase(fp);
         stats->joins_refused.fetch_add(1, std::memory_order_relaxed);
         return caf::make_error(caf::sec::runtime_error, "too many connections for this identity");
       }
+      bool first = member.connections.empty();
       member.connections.push_back(conn);
       member.identity = identity;
-      self->state.fingerprint_of.emplace(conn.address(), fp);
+      st.fingerprint_of.emplace(conn.address(), fp);
       self->monitor(conn);
+      if (first) st.announce(self, fp_up_atom::value, fp);
       return caf::atom("ok");
     },
     [=](route_atom, const protocol::fingerprint& destination, const shared_frame& frame) {
-      auto it = self->state.members.find(destination);
-      if (it == self->state.members.end()) {
+      auto& st = self->state;
+      auto local = st.members.find(destination);
+      auto remote = st.remote.find(destination);
+      if (local == st.members.end() && remote == st.remote.end()) {
         stats->dropped_no_route.fetch_add(1, std::memory_order_relaxed);
         return;
       }
-      for (const auto& conn : it->second.connections) self->send(conn, deliver_atom::value, frame);
-      stats->deliveries.fetch_add(it->second.connections.size(), std::memory_order_relaxed);
+      if (local != st.members.end()) st.deliver_locally(destination, frame, self, *stats);
+      if (remote != st.remote.end()) forward_to_nodes(self, destination, frame, remote->second, *cfg, *stats);
+    },
+    // --- cluster ---
+    [=](cluster_init_atom, const std::string& node_name) { self->state.node_name = node_name; },
+    [=](peer_up_atom, const std::string& node, const caf::actor& remote_registry) {
+      auto& st = self->state;
+      st.peers[node] = registry_state::peer{remote_registry, 0, 0};
+      stats->cluster_peers.store(st.peers.size(), std::memory_order_relaxed);
+      // Resynchronise: the peer learns everything this node holds now.
+      std::vector<std::string> held;
+      held.reserve(st.members.size());
+      for (const auto& [fp, m] : st.members) held.push_back(to_wire(fp));
+      self->send(remote_registry, fp_snapshot_atom::value, st.node_name, std::move(held));
+    },
+    [=](peer_down_atom, const std::string& node) {
+      auto& st = self->state;
+      st.peers.erase(node);
+      st.forget_node(node);
+      stats->cluster_peers.store(st.peers.size(), std::memory_order_relaxed);
+    },
+    [=](fp_snapshot_atom, const std::string& node, const std::vector<std::string>& held) {
+      auto& st = self->state;
+      st.forget_node(node);
+      for (const auto& wire : held) {
+        protocol::fingerprint fp;
+        if (from_wire(wire, fp)) st.remote[fp].push_back(node);
+      }
+    },
+    [=](fp_up_atom, const std::string& node, const std::string& wire) {
+      protocol::fingerprint fp;
+      if (!from_wire(wire, fp)) return;
+      auto& nodes = self->state.remote[fp];
+      if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) nodes.push_back(node);
+    },
+    [=](fp_down_atom, const std::string& node, const std::string& wire) {
+      protocol::fingerprint fp;
+      if (from_wire(wire, fp)) self->state.forget_remote(node, fp);
+    },
+    [=](cluster_deliver_atom, const std::string& node, const wire_envelope& env) {
+      auto& st = self->state;
+      stats->cluster_received.fetch_add(1, std::memory_order_relaxed);
+      if (auto p = st.peers.find(node); p != st.peers.end()) {
+        p->second.unacked_in += env.message.size();
+        if (p->second.unacked_in >= ack_every_bytes) {
+          self->send(p->second.registry, cluster_ack_atom::value, st.node_name, p->second.unacked_in);
+          p->second.unacked_in = 0;
+        }
+      }
+      protocol::fingerprint destination;
+      protocol::message msg;
+      if (!from_wire(env.destination, destination) ||
+          protocol::decode_binary(env.message, msg) != protocol::decode_error::none)
+        return;
+      // Encoded once here, shared by every local device of the destination.
+      st.deliver_locally(destination, make_frame(protocol::encode(msg)), self, *stats);
+    },
+    [=](cluster_ack_atom, const std::string& node, std::uint64_t bytes) {
+      auto p = self->state.peers.find(node);
+      if (p != self->state.peers.end()) p->second.unacked -= std::min(p->second.unacked, bytes);
     },
   };
 }
 
-caf::actor spawn_registry(caf::actor_system& sys, caf::actor rendezvous,
-                          std::shared_ptr<const relay_config> cfg, std::shared_ptr<relay_stats> stats) {
+}  // namespace
+
+caf::actor spawn_registry(caf::actor_system& sys, caf::actor rendezvous, std::shared_ptr<const relay_config> cfg,
+                          std::shared_ptr<relay_stats> stats) {
   return sys.spawn(registry_actor, std::move(rendezvous), std::move(cfg), std::move(stats));
 }
 

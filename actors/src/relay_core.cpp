@@ -35,6 +35,9 @@ caf::actor register_service(caf::actor_system& sys, const relay_core& core, cons
 void shutdown_relay_core(const relay_core& core) {
   caf::anon_send_exit(core.registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(core.rendezvous, caf::exit_reason::user_shutdown);
+  // The actor system waits for every actor at exit: the cluster actor's
+  // reconnect timer would keep it alive forever.
+  if (core.cluster) caf::anon_send_exit(core.cluster, caf::exit_reason::user_shutdown);
 }
 
 }  // namespace relay

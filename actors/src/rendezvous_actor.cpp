@@ -84,6 +84,18 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
       stats->codes_claimed.fetch_add(1, std::memory_order_relaxed);
       return result;
     },
+    // Another node's claim: same single-use semantics, answered in wire form.
+    [=](remote_claim_atom, const std::string& code) -> std::tuple<bool, std::string, std::string> {
+      auto& st = self->state;
+      auto it = st.codes.find(code);
+      if (it == st.codes.end()) return {false, {}, {}};
+      auto owner = it->second.owner;
+      auto identity = it->second.identity;
+      st.forget(code, owner);
+      stats->codes_claimed.fetch_add(1, std::memory_order_relaxed);
+      return {true, std::string(owner.begin(), owner.end()),
+              identity ? std::string(identity->begin(), identity->end()) : std::string{}};
+    },
     [=](expire_atom, const std::string& code, std::uint64_t serial) {
       auto& st = self->state;
       --st.pending_expiries;

@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include "cluster_setup.hpp"
 #include "options.hpp"
 #include "relay/log.hpp"
 
@@ -19,7 +20,12 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(opts.workers));
+  if (opts.cluster.enabled() && !relay::app::configure_cluster(opts.cluster, cfg)) return 2;
   caf::actor_system sys{cfg};
   auto core = relay::spawn_relay_core(sys, opts.core);
+  if (opts.cluster.enabled() && !relay::app::start_cluster(opts.cluster, sys, core)) {
+    relay::shutdown_relay_core(core);
+    return 1;
+  }
   return relay::net::serve_until_signal(sys, core, opts.server);
 }

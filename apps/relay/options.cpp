@@ -37,6 +37,16 @@ options:
   --io-threads N                  network threads (default 1)
   --workers N                     actor scheduler threads (default 2)
   --log-level LEVEL               debug, info, warn, error or off (default info)
+
+cluster (see README "Running a cluster"):
+  --cluster-listen HOST:PORT      publish this node's cluster actor there
+  --peer HOST:PORT                a node to join (repeatable); more are learned
+  --node-name NAME                this node's name (default: cluster address)
+  --cluster-timeout SECONDS       a silent peer is declared lost after this (default 5)
+  --cluster-cert FILE             PEM certificate for mutual TLS between nodes
+  --cluster-key FILE              its PEM private key
+  --cluster-ca FILE               PEM CA that signed every node's certificate
+                                  (without TLS the cluster port must be loopback)
   --help                          show this text and exit
 
 The relay prints "listening on ws://HOST:PORT" once it accepts connections.
@@ -87,6 +97,13 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     {"--max-connections", {[&](const std::string& v) { return parse_count(v, c.max_connections); }, "a count >= 1"}},
     {"--io-threads", {[&](const std::string& v) { return parse_count(v, out.server.io_threads) && out.server.io_threads <= 64; }, "1..64"}},
     {"--workers", {[&](const std::string& v) { return parse_count(v, out.workers) && out.workers <= 64; }, "1..64"}},
+    {"--cluster-listen", {[&](const std::string& v) { return (out.cluster.listen = v), true; }, "HOST:PORT"}},
+    {"--peer", {[&](const std::string& v) { return out.cluster.peers.push_back(v), true; }, "HOST:PORT"}},
+    {"--node-name", {[&](const std::string& v) { return (out.cluster.node_name = v), !v.empty(); }, "a name"}},
+    {"--cluster-timeout", {[&](const std::string& v) { return parse_seconds(v, out.cluster.timeout); }, "seconds > 0"}},
+    {"--cluster-cert", {[&](const std::string& v) { return (out.cluster.cert = v), true; }, "a file"}},
+    {"--cluster-key", {[&](const std::string& v) { return (out.cluster.key = v), true; }, "a file"}},
+    {"--cluster-ca", {[&](const std::string& v) { return (out.cluster.ca = v), true; }, "a file"}},
     {"--log-level", {[&](const std::string& v) { return log::parse_level(v, out.log_level); }, "debug|info|warn|error|off"}},
   };
 
@@ -114,6 +131,19 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
   }
   if (!net::parse_listen_address(listen, out.server))
     return fail("invalid listen address '" + listen + "': expected HOST:PORT");
+  auto& cl = out.cluster;
+  net::server_options probe;
+  if (!cl.listen.empty() && !net::parse_listen_address(cl.listen, probe))
+    return fail("invalid --cluster-listen address '" + cl.listen + "': expected HOST:PORT");
+  for (const auto& peer : cl.peers)
+    if (!net::parse_listen_address(peer, probe) || probe.port == 0)
+      return fail("invalid --peer address '" + peer + "': expected HOST:PORT");
+  bool any_tls = !cl.cert.empty() || !cl.key.empty() || !cl.ca.empty();
+  if (any_tls && (cl.cert.empty() || cl.key.empty() || cl.ca.empty()))
+    return fail("--cluster-cert, --cluster-key and --cluster-ca go together");
+  if (cl.node_name.empty()) cl.node_name = cl.listen;
+  if (cl.enabled() && cl.node_name.empty())
+    return fail("a node without --cluster-listen needs --node-name");
   return parse_outcome::run;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "relay/actors/config.hpp"
 #include "relay/log.hpp"
@@ -9,8 +10,20 @@
 
 namespace relay::app {
 
+struct cluster_flags {
+  std::string listen;              ///< --cluster-listen HOST:PORT ("" = do not publish)
+  std::vector<std::string> peers;  ///< --peer HOST:PORT (repeatable)
+  std::string node_name;           ///< --node-name (default: the cluster listen address)
+  std::chrono::milliseconds timeout{5000};  ///< --cluster-timeout: peer loss detection bound
+  std::string cert, key, ca;       ///< --cluster-cert/--cluster-key/--cluster-ca (mutual TLS)
+
+  bool enabled() const { return !listen.empty() || !peers.empty(); }
+  bool tls() const { return !cert.empty(); }
+};
+
 struct relay_options {
   relay_config core;
+  cluster_flags cluster;
   net::server_options server;
   unsigned workers = 2;  // CAF scheduler threads
   log::level log_level = log::level::info;

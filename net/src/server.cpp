@@ -46,6 +46,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   std::shared_ptr<session_tracker> tracker;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> catching_signals{false};
   std::uint16_t bound_port = 0;
 
   void accept_next() {
@@ -129,17 +130,21 @@ void server::start() {
 
 std::uint16_t server::port() const { return impl_->bound_port; }
 
+void server::catch_signals() {
+  auto& d = *impl_;
+  if (d.catching_signals.exchange(true)) return;
+  d.signals.add(SIGINT);
+  d.signals.add(SIGTERM);
+  d.signals.async_wait([self = impl_](error_code ec, int sig) {
+    if (ec) return;
+    RELAY_LOG(info, "signal " << sig << " received");
+    self->begin_stop();
+  });
+}
+
 void server::run(bool until_signal) {
   auto& d = *impl_;
-  if (until_signal) {
-    d.signals.add(SIGINT);
-    d.signals.add(SIGTERM);
-    d.signals.async_wait([self = impl_](error_code ec, int sig) {
-      if (ec) return;
-      RELAY_LOG(info, "signal " << sig << " received");
-      self->begin_stop();
-    });
-  }
+  if (until_signal) catch_signals();
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < std::max(1u, d.opts.io_threads); ++i) threads.emplace_back([&d] { d.ioc.run(); });
   d.ioc.run();
@@ -171,6 +176,7 @@ int serve_until_signal(caf::actor_system& sys, const relay_core& core, const ser
   server srv{sys, core, opts};
   try {
     srv.start();
+    srv.catch_signals();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "relay: %s\n", e.what());
     shutdown_relay_core(core);

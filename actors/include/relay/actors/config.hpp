@@ -31,8 +31,9 @@ struct relay_config {
   std::size_t max_connections_per_identity = 64;
   /// Connections (any phase) the relay accepts at once; beyond this new sockets are closed at once.
   std::size_t max_connections = 100'000;
-  /// Connections still authenticating; beyond this new sockets are closed at once.
-  std::size_t max_pending_auth = 10'000;
+  /// Bytes sent to one cluster peer and not yet acknowledged by it; beyond
+  /// this, frames for that peer are dropped (and counted) instead of queued.
+  std::size_t max_peer_backlog_bytes = 16 * 1024 * 1024;
 };
 
 }  // namespace relay

@@ -7,6 +7,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
 
 #include "relay/actors/frame.hpp"
 #include "relay/protocol/types.hpp"
@@ -43,6 +44,33 @@ using issue_atom = caf::atom_constant<caf::atom("issue")>;  // (issue, fp, ident
 using claim_atom = caf::atom_constant<caf::atom("claim")>;  // (claim, code) -> claim_result
 // registry -> rendezvous
 using gone_atom = caf::atom_constant<caf::atom("gone")>;  // (gone, fp): last connection of fp left
+// cluster: cluster actor <-> registry, registry <-> registry, nodes' rendezvous
+using cluster_init_atom = caf::atom_constant<caf::atom("cinit")>;     // (cinit, node name)
+using peer_up_atom = caf::atom_constant<caf::atom("peerup")>;         // (peerup, name, remote registry)
+using peer_down_atom = caf::atom_constant<caf::atom("peerdown")>;     // (peerdown, name)
+using fp_snapshot_atom = caf::atom_constant<caf::atom("fpsnap")>;     // (fpsnap, name, vector<string>)
+using fp_up_atom = caf::atom_constant<caf::atom("fpup")>;             // (fpup, name, string fp)
+using fp_down_atom = caf::atom_constant<caf::atom("fpdown")>;         // (fpdown, name, string fp)
+using cluster_deliver_atom = caf::atom_constant<caf::atom("cdeliver")>;  // (cdeliver, name, wire_envelope)
+using cluster_ack_atom = caf::atom_constant<caf::atom("cack")>;       // (cack, name, uint64 bytes)
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using remote_claim_atom = caf::atom_constant<caf::atom("rclaim")>;    // (rclaim, code) -> (bool, fp, identity)
+using cluster_claim_atom = caf::atom_constant<caf::atom("cclaim")>;   // (cclaim, code) -> claim_result
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+/// A frame crossing the middleman: the destination fingerprint and the
+/// message in the binary codec (protocol/binary_codec.hpp), so payloads
+/// travel as raw bytes, not as decimal JSON.
+struct wire_envelope {
+  std::string destination;  ///< 32 raw bytes
+  std::string message;      ///< encode_binary(...)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wire_envelope& x) {
+  return f(caf::meta::type_name("relay::wire_envelope"), x.destination, x.message);
+}
+
 // timers
 using auth_timeout_atom = caf::atom_constant<caf::atom("authtmo")>;
 using idle_check_atom = caf::atom_constant<caf::atom("idlechk")>;

@@ -21,6 +21,7 @@ struct relay_core {
   caf::actor rendezvous;  ///< live codes; issue and single-use claim
   std::shared_ptr<const relay_config> config;
   std::shared_ptr<relay_stats> stats;
+  caf::actor cluster;                       ///< this node's cluster actor; empty when single-node
   caf::actor admission_policy;              ///< may be empty
   std::shared_ptr<observer_port> observer;  ///< may be null
 };

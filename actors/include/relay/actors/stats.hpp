@@ -25,6 +25,10 @@ struct relay_stats {
   counter slow_consumer_closes{0};
   counter oversize_closes{0};
   counter joins_refused{0};        ///< per-identity connection cap reached
+  counter cluster_forwarded{0};    ///< frames sent to other nodes (once per node)
+  counter cluster_received{0};     ///< frames received from other nodes
+  counter cluster_dropped{0};      ///< frames not sent: peer backlog full
+  counter cluster_peers{0};        ///< peers currently joined (a gauge)
 };
 
 }  // namespace relay

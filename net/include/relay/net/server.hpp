@@ -39,8 +39,12 @@ class server {
   /// The bound port (useful with port 0). Valid after start().
   std::uint16_t port() const;
 
+  /// From now on SIGINT and SIGTERM trigger stop(). Call it before telling
+  /// anyone the server is ready, so an early signal still stops it cleanly.
+  void catch_signals();
+
   /// Runs the event loop on the configured threads until stop() completes.
-  /// With `until_signal`, SIGINT and SIGTERM trigger stop().
+  /// With `until_signal`, catch_signals() is called first (if it was not).
   void run(bool until_signal);
 
   /// Graceful stop: close the listening socket, send close 1001 to every

@@ -1,0 +1,228 @@
+// Cluster actor: membership of this node in a cluster.
+//
+// It dials every known node address until connected (configured peers and
+// those learned from peers, re-dialled every reconnect_interval while
+// unreachable, so a restarted or partitioned node rejoins by itself), greets
+// each new peer with `hello` (both sides learn names, registries, rendezvous
+// actors and the addresses the other knows), monitors it, and tells the
+// local registry about peers coming and going. It also answers claims that
+// missed the local rendezvous actor by asking every peer's.
+#include <map>
+#include <set>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "relay/actors/cluster.hpp"
+#include "relay/actors/messages.hpp"
+#include "relay/log.hpp"
+
+namespace relay {
+
+namespace {
+
+struct cluster_state {
+  struct peer {
+    caf::actor cluster;
+    caf::actor registry;
+    caf::actor rendezvous;
+    std::string address;
+  };
+  cluster_options opts;
+  relay_core core;
+  caf::io::middleman_actor mm;
+  std::map<std::string, peer> peers;           // by node name
+  std::set<std::string> addresses;             // every node address we want a link to
+  std::set<std::string> dialing;               // dials in progress
+  std::map<caf::actor_addr, std::string> name_of;
+  static inline const char* name = "relay.cluster";
+
+  bool connected_to(const std::string& address) const {
+    for (const auto& [n, p] : peers)
+      if (p.address == address) return true;
+    return false;
+  }
+  std::vector<std::string> known_addresses() const {
+    std::vector<std::string> out(addresses.begin(), addresses.end());
+    if (!opts.advertise_address.empty()) out.push_back(opts.advertise_address);
+    return out;
+  }
+};
+
+using self_ptr = caf::stateful_actor<cluster_state>*;
+
+bool split_address(const std::string& address, std::string& host, std::uint16_t& port) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  try {
+    auto value = std::stoul(address.substr(colon + 1));
+    if (value == 0 || value > 65535) return false;
+    port = static_cast<std::uint16_t>(value);
+  } catch (...) {
+    return false;
+  }
+  return !host.empty();
+}
+
+void learn_addresses(self_ptr self, const std::vector<std::string>& addresses) {
+  for (const auto& a : addresses)
+    if (!a.empty() && a != self->state.opts.advertise_address) self->state.addresses.insert(a);
+}
+
+void add_peer(self_ptr self, const std::string& name, const std::string& address, const caf::actor& cluster,
+              const caf::actor& registry, const caf::actor& rendezvous) {
+  auto& st = self->state;
+  if (name == st.opts.node_name) return;
+  auto existing = st.peers.find(name);
+  if (existing != st.peers.end()) {
+    if (existing->second.cluster == cluster) return;  // both sides dialled: already joined
+    // A new incarnation of a node we knew: forget the old one first.
+    st.name_of.erase(existing->second.cluster.address());
+    self->send(st.core.registry, peer_down_atom::value, name);
+  }
+  st.peers[name] = cluster_state::peer{cluster, registry, rendezvous, address};
+  st.name_of[cluster.address()] = name;
+  if (!address.empty()) st.addresses.insert(address);
+  self->monitor(cluster);
+  self->send(st.core.registry, peer_up_atom::value, name, registry);
+  RELAY_LOG(info, "cluster: peer " << name << " joined (" << st.peers.size() << " peer(s))");
+}
+
+void dial(self_ptr self, const std::string& address) {
+  auto& st = self->state;
+  std::string host;
+  std::uint16_t port = 0;
+  if (!split_address(address, host, port)) {
+    RELAY_LOG(warn, "cluster: ignoring malformed peer address '" << address << "'");
+    st.addresses.erase(address);
+    return;
+  }
+  st.dialing.insert(address);
+  self->request(st.mm, std::chrono::seconds(5), caf::connect_atom::value, host, port)
+    .then(
+      [=](const caf::node_id&, const caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        auto remote = caf::actor_cast<caf::actor>(ptr);
+        if (!remote) {
+          self->state.dialing.erase(address);
+          RELAY_LOG(warn, "cluster: nothing published at " << address << "; is it a relay cluster port?");
+          return;
+        }
+        auto& st = self->state;
+        self->request(remote, std::chrono::seconds(5), hello_atom::value, st.opts.node_name,
+                      st.opts.advertise_address, caf::actor_cast<caf::actor>(self), st.core.registry,
+                      st.core.rendezvous)
+          .then(
+            [=](const std::string& name, const std::string& their_address, const caf::actor& registry,
+                const caf::actor& rendezvous, const std::vector<std::string>& known) {
+              self->state.dialing.erase(address);
+              add_peer(self, name, their_address.empty() ? address : their_address, remote, registry, rendezvous);
+              learn_addresses(self, known);
+            },
+            [=](const caf::error& err) {
+              self->state.dialing.erase(address);
+              RELAY_LOG(warn, "cluster: peer at " << address << " did not answer hello: " << to_string(err));
+            });
+      },
+      [=](const caf::error& err) {
+        self->state.dialing.erase(address);
+        // Logged at debug: an absent peer is re-dialled every interval.
+        RELAY_LOG(debug, "cluster: cannot reach " << address << ": " << to_string(err));
+      });
+}
+
+caf::behavior cluster_actor(self_ptr self, relay_core core, cluster_options opts, caf::io::middleman_actor mm) {
+  auto& st = self->state;
+  st.core = std::move(core);
+  st.mm = std::move(mm);
+  st.opts = std::move(opts);
+  self->set_down_handler([=](caf::down_msg& down) {
+    auto& st = self->state;
+    auto it = st.name_of.find(down.source);
+    if (it == st.name_of.end()) return;
+    auto name = it->second;
+    st.name_of.erase(it);
+    auto p = st.peers.find(name);
+    if (p == st.peers.end() || p->second.cluster.address() != down.source) return;
+    st.peers.erase(p);
+    self->send(st.core.registry, peer_down_atom::value, name);
+    RELAY_LOG(info, "cluster: peer " << name << " lost (" << to_string(down.reason) << "); its routes are purged");
+  });
+  return {
+    // Sent once by start_cluster_node, when the node's name and address are final.
+    [=](cluster_init_atom, const std::string& name, const std::string& address) {
+      auto& st = self->state;
+      st.opts.node_name = name;
+      st.opts.advertise_address = address;
+      learn_addresses(self, st.opts.peers);
+      self->send(st.core.registry, cluster_init_atom::value, name);
+      self->send(self, tick_atom::value);
+    },
+    [=](tick_atom) {
+      auto& st = self->state;
+      for (const auto& address : std::vector<std::string>(st.addresses.begin(), st.addresses.end()))
+        if (!st.connected_to(address) && st.dialing.count(address) == 0) dial(self, address);
+      self->delayed_send(self, st.opts.reconnect_interval, tick_atom::value);
+    },
+    [=](hello_atom, const std::string& name, const std::string& address, const caf::actor& cluster,
+        const caf::actor& registry, const caf::actor& rendezvous)
+      -> std::tuple<std::string, std::string, caf::actor, caf::actor, std::vector<std::string>> {
+      add_peer(self, name, address, cluster, registry, rendezvous);
+      auto& st = self->state;
+      return {st.opts.node_name, st.opts.advertise_address, st.core.registry, st.core.rendezvous,
+              st.known_addresses()};
+    },
+    // A claim the local rendezvous actor could not answer: the code may live
+    // on another node. Ask all of them; only the owner can say yes, once.
+    [=](cluster_claim_atom, const std::string& code) -> caf::result<claim_result> {
+      auto& st = self->state;
+      if (st.peers.empty()) return claim_result{};
+      auto promise = self->make_response_promise<claim_result>();
+      auto pending = std::make_shared<std::size_t>(st.peers.size());
+      auto answered = std::make_shared<bool>(false);
+      auto finish_one = [=]() mutable {
+        if (--*pending == 0 && !*answered) {
+          *answered = true;
+          promise.deliver(claim_result{});
+        }
+      };
+      for (const auto& [name, p] : st.peers) {
+        self->request(p.rendezvous, self->state.opts.claim_timeout, remote_claim_atom::value, code)
+          .then(
+            [=](bool found, const std::string& fp, const std::string& identity) mutable {
+              if (found && !*answered && fp.size() == protocol::fingerprint_size) {
+                *answered = true;
+                claim_result r;
+                r.found = true;
+                std::copy(fp.begin(), fp.end(), r.owner.begin());
+                r.identity = std::make_shared<const protocol::byte_vector>(identity.begin(), identity.end());
+                promise.deliver(std::move(r));
+              }
+              finish_one();
+            },
+            [=](const caf::error&) mutable { finish_one(); });
+      }
+      return promise;
+    },
+  };
+}
+
+}  // namespace
+
+void add_cluster_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<wire_envelope>("relay::wire_envelope");
+  cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
+}
+
+caf::actor spawn_cluster_node(caf::actor_system& sys, relay_core& core, cluster_options opts,
+                              caf::io::middleman_actor mm) {
+  core.cluster = sys.spawn(cluster_actor, core, std::move(opts), std::move(mm));
+  return core.cluster;
+}
+
+void start_cluster_node(const caf::actor& node, std::string node_name, std::string advertise_address) {
+  caf::anon_send(node, cluster_init_atom::value, std::move(node_name), std::move(advertise_address));
+}
+
+}  // namespace relay
