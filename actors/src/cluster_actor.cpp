@@ -35,6 +35,7 @@ struct cluster_state {
   std::set<std::string> addresses;             // every node address we want a link to
   std::set<std::string> dialing;               // dials in progress
   std::map<caf::actor_addr, std::string> name_of;
+  std::map<std::string, std::string> last_failure;  // address -> last dial error, to log changes only
   static inline const char* name = "relay.cluster";
 
   bool connected_to(const std::string& address) const {
@@ -117,6 +118,7 @@ void dial(self_ptr self, const std::string& address) {
             [=](const std::string& name, const std::string& their_address, const caf::actor& registry,
                 const caf::actor& rendezvous, const std::vector<std::string>& known) {
               self->state.dialing.erase(address);
+              self->state.last_failure.erase(address);
               add_peer(self, name, their_address.empty() ? address : their_address, remote, registry, rendezvous);
               learn_addresses(self, known);
             },
@@ -126,9 +128,17 @@ void dial(self_ptr self, const std::string& address) {
             });
       },
       [=](const caf::error& err) {
-        self->state.dialing.erase(address);
-        // Logged at debug: an absent peer is re-dialled every interval.
-        RELAY_LOG(debug, "cluster: cannot reach " << address << ": " << to_string(err));
+        auto& st = self->state;
+        st.dialing.erase(address);
+        // A peer that is down is re-dialled every interval: warn when the
+        // reason changes (e.g. a TLS refusal), not on every attempt.
+        auto why = self->system().render(err);
+        auto& last = st.last_failure[address];
+        if (last != why) {
+          RELAY_LOG(warn, "cluster: cannot join " << address << ": " << why
+                                                 << " (retrying; check the address and, with TLS, the certificates)");
+          last = why;
+        }
       });
 }
 

@@ -26,7 +26,7 @@ std::unique_ptr<relay_process> start_node(const std::vector<std::string>& peers)
 std::string cluster_address(const relay_process& node) {
   const std::string prefix = "cluster listening on ";
   for (const auto& line : node.startup_lines())
-    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size());
   FAIL("node printed no cluster address");
   return {};
 }
@@ -153,4 +153,70 @@ TEST_CASE("without TLS a node refuses a non-loopback cluster port", "[e2e][clust
   auto r = run_program({(bin_dir() / "relay").string(), "--listen", "127.0.0.1:0", "--cluster-listen", "0.0.0.0:0"}, 5s);
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("without TLS") != std::string::npos);
+}
+
+namespace {
+
+// A throwaway CA and node certificates, made with the openssl CLI.
+struct test_pki {
+  std::string dir;
+  test_pki() {
+    char tmpl[] = "/tmp/relay-pki-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    auto script =
+      "set -e; cd " + dir + "\n"
+      "mk_ca() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $1.key "
+      "-out $1.pem -days 1 -subj /CN=$1 2>/dev/null; }\n"
+      "mk_node() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $1.key "
+      "-out $1.csr -subj /CN=$1 2>/dev/null; openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2.key "
+      "-CAcreateserial -out $1.pem -days 1 2>/dev/null; }\n"
+      "mk_ca ca; mk_ca rogue-ca; mk_node a ca; mk_node b ca; mk_node rogue rogue-ca\n";
+    auto r = run_program({"/bin/bash", "-c", script}, 30s);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  ~test_pki() { run_program({"/bin/rm", "-rf", dir}, 10s); }
+  std::vector<std::string> flags(const std::string& node, const std::string& ca = "ca") const {
+    return {"--cluster-cert", dir + "/" + node + ".pem", "--cluster-key", dir + "/" + node + ".key",
+            "--cluster-ca", dir + "/" + ca + ".pem"};
+  }
+};
+
+std::unique_ptr<relay_process> start_tls_node(const test_pki& pki, const std::string& node,
+                                              const std::vector<std::string>& peers) {
+  std::vector<std::string> args{"--cluster-listen", "127.0.0.1:0", "--cluster-timeout", "2"};
+  for (const auto& p : peers) {
+    args.push_back("--peer");
+    args.push_back(p);
+  }
+  for (auto& f : pki.flags(node)) args.push_back(f);
+  return std::make_unique<relay_process>(args);
+}
+
+}  // namespace
+
+TEST_CASE("with mutual TLS, nodes with the cluster CA's certificates join; a foreign certificate does not",
+          "[e2e][cluster][tls]") {
+  test_pki pki;
+  auto a = start_tls_node(pki, "a", {});
+  REQUIRE(a->startup_lines().size() >= 1);
+  CHECK(a->startup_lines()[0].find("(mutual TLS)") != std::string::npos);
+  auto b = start_tls_node(pki, "b", {cluster_address(*a)});
+  auto x = authed(*a, test_key(90));
+  auto y = authed(*b, test_key(91));
+  wait_routable(*x, *y);
+  wait_routable(*y, *x);
+
+  // The rogue node trusts our CA but presents a certificate from another one.
+  auto rogue = start_tls_node(pki, "rogue", {cluster_address(*a)});
+  auto r = authed(*rogue, test_key(92));
+  std::this_thread::sleep_for(2s);  // several dial attempts
+  for (int i = 0; i < 5; ++i) r->send_to(x->fp(), bytes_of("from rogue"));
+  CHECK_FALSE(expect_payload(*x, bytes_of("from rogue"), 1500ms));
+  x->send_to(r->fp(), bytes_of("to rogue"));
+  CHECK_FALSE(expect_payload(*r, bytes_of("to rogue"), 1500ms));
+  // The real members are unaffected.
+  x->send_to(y->fp(), bytes_of("still here"));
+  CHECK(expect_payload(*y, bytes_of("still here"), 5s));
 }
