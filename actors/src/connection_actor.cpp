@@ -166,7 +166,7 @@ caf::behavior authenticated(self_ptr self) {
 void join(self_ptr self, protocol::key_algorithm alg) {
   auto& st = self->state;
   self->request(st.core.registry, caf::infinite, join_atom::value, st.fp, st.identity,
-                caf::actor_cast<caf::actor>(self))
+                caf::actor_cast<caf::actor>(self), st.io)
     .await(
       [=](caf::atom_value) {
         auto& st = self->state;

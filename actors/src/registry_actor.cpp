@@ -38,8 +38,12 @@ bool from_wire(const std::string& s, protocol::fingerprint& fp) {
 }  // namespace
 
 struct registry_state {
+  struct connection {
+    caf::actor actor;
+    transport_ptr io;  // null for services: they get frames through their actor
+  };
   struct member {
-    std::vector<caf::actor> connections;
+    std::vector<connection> connections;
     identity_bytes identity;
   };
   struct peer {
@@ -59,7 +63,12 @@ struct registry_state {
                        relay_stats& stats) {
     auto it = members.find(to);
     if (it == members.end()) return;
-    for (const auto& conn : it->second.connections) self->send(conn, deliver_atom::value, frame);
+    for (const auto& conn : it->second.connections) {
+      if (conn.io)
+        conn.io->send_text(frame);
+      else
+        self->send(conn.actor, deliver_atom::value, frame);
+    }
     stats.deliveries.fetch_add(it->second.connections.size(), std::memory_order_relaxed);
   }
 
@@ -122,7 +131,7 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
     auto member = st.members.find(fp);
     if (member == st.members.end()) return;
     auto& conns = member->second.connections;
-    std::erase_if(conns, [&](const caf::actor& a) { return a.address() == down.source; });
+    std::erase_if(conns, [&](const registry_state::connection& c) { return c.actor.address() == down.source; });
     if (conns.empty()) {
       st.members.erase(member);
       // Codes of an identity that is no longer connected must not be claimable.
@@ -131,8 +140,8 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
     }
   });
   return {
-    [=](join_atom, const protocol::fingerprint& fp, const identity_bytes& identity,
-        const caf::actor& conn) -> caf::result<caf::atom_value> {
+    [=](join_atom, const protocol::fingerprint& fp, const identity_bytes& identity, const caf::actor& conn,
+        const transport_ptr& io) -> caf::result<caf::atom_value> {
       auto& st = self->state;
       auto& member = st.members[fp];
       if (member.connections.size() >= cfg->max_connections_per_identity) {
@@ -140,7 +149,7 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
         return caf::make_error(caf::sec::runtime_error, "too many connections for this identity");
       }
       bool first = member.connections.empty();
-      member.connections.push_back(conn);
+      member.connections.push_back({conn, io});
       member.identity = identity;
       st.fingerprint_of.emplace(conn.address(), fp);
       self->monitor(conn);

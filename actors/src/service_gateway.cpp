@@ -25,7 +25,8 @@ caf::behavior service_gateway(caf::stateful_actor<gateway_state>* self, relay_co
   self->monitor(service);
   self->set_down_handler([=](caf::down_msg&) { self->quit(); });
   auto id = std::make_shared<const protocol::byte_vector>(std::move(identity));
-  self->request(core.registry, caf::infinite, join_atom::value, fp, id, caf::actor_cast<caf::actor>(self))
+  self->request(core.registry, caf::infinite, join_atom::value, fp, id, caf::actor_cast<caf::actor>(self),
+                transport_ptr{})
     .await([=](caf::atom_value) { RELAY_LOG(info, "service registered fp=" << protocol::short_hex(fp)); },
            [=](const caf::error&) {
              RELAY_LOG(warn, "service registration refused fp=" << protocol::short_hex(fp));

@@ -34,7 +34,7 @@ options:
                                   devices per identity; one more is refused
                                   with 1008 (default 64)
   --max-connections N             simultaneous connections (default 100000)
-  --io-threads N                  network threads (default 1)
+  --io-threads N                  network threads (default 2)
   --workers N                     actor scheduler threads (default 2)
   --log-level LEVEL               debug, info, warn, error or off (default info)
 

@@ -10,6 +10,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "relay/actors/frame.hpp"
+#include "relay/actors/transport.hpp"
 #include "relay/protocol/types.hpp"
 
 namespace relay {
@@ -35,7 +36,10 @@ using frame_atom = caf::atom_constant<caf::atom("frame")>;        // (frame_atom
 using activity_atom = caf::atom_constant<caf::atom("activity")>;  // ping/pong seen
 using closed_atom = caf::atom_constant<caf::atom("closed")>;      // socket gone
 // connection -> registry
-using join_atom = caf::atom_constant<caf::atom("join")>;    // (join, fp, identity_bytes, actor) -> ok | error
+// (join, fp, identity_bytes, actor, transport_ptr) -> ok | error. The
+// transport (null for a service) lets the registry write frames for this
+// member straight to its socket queue, one actor hop less per delivery.
+using join_atom = caf::atom_constant<caf::atom("join")>;
 using route_atom = caf::atom_constant<caf::atom("route")>;  // (route, fp, shared_frame)
 // registry -> connection
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;  // (deliver, shared_frame)
@@ -81,6 +85,7 @@ using expire_atom = caf::atom_constant<caf::atom("expire")>;  // (expire, code, 
 // Local-only message types: they never cross the middleman (cluster links
 // carry their own serialised envelopes).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::shared_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::transport_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::identity_bytes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::inbound_frame)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::claim_result)
