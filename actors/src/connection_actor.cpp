@@ -10,6 +10,7 @@
 
 #include "relay/actors/messages.hpp"
 #include "relay/actors/observer_port.hpp"
+#include "relay/actors/rate_limits.hpp"
 #include "relay/log.hpp"
 #include "relay/protocol/cose.hpp"
 #include "relay/protocol/crypto.hpp"
@@ -22,6 +23,10 @@ using clock = std::chrono::steady_clock;
 struct connection_state {
   relay_core core;
   transport_ptr io;
+  std::string client_ip;
+  token_bucket claim_budget;    // GetIdentity attempts
+  token_bucket message_budget;  // frames per second (back-pressure)
+  token_bucket byte_budget;     // inbound bytes per second (back-pressure)
   protocol::challenge issued{};
   protocol::fingerprint fp{};
   identity_bytes identity;
@@ -76,8 +81,12 @@ void close_and_quit(self_ptr self, std::uint16_t code, std::string reason) {
   quit_connection(self);
 }
 
-void refuse_auth(self_ptr self, const std::string& why) {
+// `failed_credentials`: the client sent no valid proof (bad or missing
+// response, timeout). Those count against its IP's failed-auth budget;
+// a policy refusal or a full identity does not.
+void refuse_auth(self_ptr self, const std::string& why, bool failed_credentials = true) {
   self->state.core.stats->auth_failed.fetch_add(1, std::memory_order_relaxed);
+  if (failed_credentials) self->state.core.limits->auth_failed(self->state.client_ip);
   observe(self, observer_event::kind::refused, nullptr, 0, why);
   RELAY_LOG(info, "auth refused peer=" << self->state.io->peer() << " reason=\"" << why << '"');
   close_and_quit(self, close_code::policy_violation, why);
@@ -121,6 +130,12 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
         },
         [](const caf::error&) { /* capacity reached: no reply, as for any refusal */ });
   } else if (auto* c = std::get_if<protocol::get_identity>(&msg)) {
+    // Claim budgets make guessing codes useless (see README, rate limits);
+    // an over-budget claim gets no answer, exactly like an unknown code.
+    if (!st.claim_budget.try_take(1) || !st.core.limits->allow_claim(st.client_ip)) {
+      st.core.stats->claims_rate_limited.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     auto code = c->code;
     self->request(st.core.rendezvous, caf::infinite, claim_atom::value, code)
       .then(
@@ -143,10 +158,22 @@ caf::behavior authenticated(self_ptr self) {
   self->delayed_send(self, st.core.config->idle_timeout, idle_check_atom::value);
   return {
     [=](frame_atom, const inbound_frame& in) {
-      credit_guard credit{*self->state.io, in.data.size()};
-      self->state.last_activity = clock::now();
+      auto& st = self->state;
+      st.last_activity = clock::now();
       serve_frame(self, in);
+      // Over its message or byte rate, the client's credit comes back late:
+      // the session then reads it more slowly (TCP back-pressure), nothing
+      // is dropped. At most max_inflight_frames releases are ever pending.
+      auto now = clock::now();
+      auto wait = std::max(st.message_budget.take(1, now), st.byte_budget.take(static_cast<double>(in.data.size()), now));
+      if (wait == clock::duration::zero()) {
+        st.io->frame_consumed(in.data.size());
+      } else {
+        st.core.stats->frames_throttled.fetch_add(1, std::memory_order_relaxed);
+        self->delayed_send(self, wait, release_atom::value, static_cast<std::uint64_t>(in.data.size()));
+      }
     },
+    [=](release_atom, std::uint64_t bytes) { self->state.io->frame_consumed(bytes); },
     [=](deliver_atom, const shared_frame& frame) { self->state.io->send_text(frame); },
     [=](activity_atom) { self->state.last_activity = clock::now(); },
     [=](idle_check_atom) {
@@ -178,7 +205,7 @@ void join(self_ptr self, protocol::key_algorithm alg) {
         observe(self, observer_event::kind::authenticated);
         self->become(authenticated(self));
       },
-      [=](const caf::error&) { refuse_auth(self, "too many connections for this identity"); });
+      [=](const caf::error&) { refuse_auth(self, "too many connections for this identity", false); });
 }
 
 void authenticate(self_ptr self, const inbound_frame& in) {
@@ -202,10 +229,11 @@ void authenticate(self_ptr self, const inbound_frame& in) {
   self->request(st.core.admission_policy, admission_timeout, admit_atom::value, st.fp, who.alg)
     .await(
       [=](const admission& verdict) {
-        if (!verdict.allowed) return refuse_auth(self, verdict.reason.empty() ? "not admitted" : verdict.reason);
+        if (!verdict.allowed)
+          return refuse_auth(self, verdict.reason.empty() ? "not admitted" : verdict.reason, false);
         join(self, who.alg);
       },
-      [=](const caf::error&) { refuse_auth(self, "admission policy unavailable"); });
+      [=](const caf::error&) { refuse_auth(self, "admission policy unavailable", false); });
 }
 
 caf::behavior awaiting_auth(self_ptr self) {
@@ -225,10 +253,16 @@ caf::behavior awaiting_auth(self_ptr self) {
 
 }  // namespace
 
-static caf::behavior connection_actor(self_ptr self, relay_core core, transport_ptr io) {
+static caf::behavior connection_actor(self_ptr self, relay_core core, transport_ptr io, std::string client_ip) {
   auto& st = self->state;
   st.core = std::move(core);
   st.io = std::move(io);
+  st.client_ip = std::move(client_ip);
+  const auto& cfg = *st.core.config;
+  st.claim_budget = token_bucket{cfg.claims_per_connection_per_minute / 60.0,
+                                 std::max(1.0, cfg.claims_per_connection_per_minute / 4)};
+  st.message_budget = token_bucket{cfg.messages_per_connection_per_second, cfg.messages_per_connection_per_second * 2};
+  st.byte_budget = token_bucket{cfg.bytes_per_connection_per_second, cfg.bytes_per_connection_per_second * 2};
   st.issued = protocol::random_challenge();
   observe(self, observer_event::kind::connected);
   st.io->send_text(make_frame(protocol::encode(protocol::auth_challenge{st.issued})));
@@ -236,8 +270,8 @@ static caf::behavior connection_actor(self_ptr self, relay_core core, transport_
   return awaiting_auth(self);
 }
 
-caf::actor spawn_connection_actor(caf::actor_system& sys, relay_core core, transport_ptr io) {
-  return sys.spawn(connection_actor, std::move(core), std::move(io));
+caf::actor spawn_connection_actor(caf::actor_system& sys, relay_core core, transport_ptr io, std::string client_ip) {
+  return sys.spawn(connection_actor, std::move(core), std::move(io), std::move(client_ip));
 }
 
 }  // namespace relay::detail

@@ -7,6 +7,6 @@
 
 namespace relay::detail {
 
-caf::actor spawn_connection_actor(caf::actor_system& sys, relay_core core, transport_ptr io);
+caf::actor spawn_connection_actor(caf::actor_system& sys, relay_core core, transport_ptr io, std::string client_ip);
 
 }  // namespace relay::detail

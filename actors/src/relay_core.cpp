@@ -6,6 +6,7 @@
 #include "registry_actor.hpp"
 #include "relay/protocol/crypto.hpp"
 #include "relay/actors/observer_port.hpp"
+#include "relay/actors/rate_limits.hpp"
 #include "rendezvous_actor.hpp"
 #include "service_gateway.hpp"
 
@@ -17,14 +18,15 @@ relay_core spawn_relay_core(caf::actor_system& sys, relay_config cfg, relay_exte
   core.admission_policy = std::move(ext.admission_policy);
   if (ext.observer) core.observer = std::make_shared<observer_port>(std::move(ext.observer), ext.observer_max_pending);
   core.config = std::make_shared<const relay_config>(cfg);
+  core.limits = std::make_shared<ip_limits>(cfg);
   core.stats = std::make_shared<relay_stats>();
   core.rendezvous = detail::spawn_rendezvous(sys, core.config, core.stats);
   core.registry = detail::spawn_registry(sys, core.rendezvous, core.config, core.stats);
   return core;
 }
 
-caf::actor spawn_connection(caf::actor_system& sys, const relay_core& core, transport_ptr io) {
-  return detail::spawn_connection_actor(sys, core, std::move(io));
+caf::actor spawn_connection(caf::actor_system& sys, const relay_core& core, transport_ptr io, std::string client_ip) {
+  return detail::spawn_connection_actor(sys, core, std::move(io), std::move(client_ip));
 }
 
 caf::actor register_service(caf::actor_system& sys, const relay_core& core, const protocol::fingerprint& fp,

@@ -31,6 +31,30 @@ struct relay_config {
   std::size_t max_connections_per_identity = 64;
   /// Connections (any phase) the relay accepts at once; beyond this new sockets are closed at once.
   std::size_t max_connections = 100'000;
+  // --- rate limits (token buckets; see rate_limits.hpp) ---
+  /// New connections per client IP per second (burst: twice that).
+  double connections_per_ip_per_second = 20;
+  /// Failed authentications per client IP per minute; when used up, new
+  /// connections from that IP get HTTP 429 until the budget refills.
+  double auth_failures_per_ip_per_minute = 10;
+  /// GetIdentity attempts per connection per minute (burst: a quarter); the
+  /// excess gets no answer, like an unknown code.
+  double claims_per_connection_per_minute = 30;
+  /// GetIdentity attempts per client IP per minute (burst: a quarter).
+  double claims_per_ip_per_minute = 60;
+  /// Messages per connection per second (burst: twice that); the excess is
+  /// back-pressured (the relay reads that client more slowly), not dropped.
+  double messages_per_connection_per_second = 2000;
+  /// Inbound bytes per connection per second (burst: twice that), back-pressured.
+  double bytes_per_connection_per_second = 16.0 * 1024 * 1024;
+  /// Apply the per-IP limits to loopback clients too (off: a local reverse
+  /// proxy would put every client into one budget).
+  bool limit_loopback = false;
+  /// Take the client IP from the last X-Forwarded-For entry (behind a proxy).
+  bool trust_proxy = false;
+  /// Client IPs tracked at once by the per-IP limits.
+  std::size_t max_tracked_ips = 100'000;
+
   /// Bytes sent to one cluster peer and not yet acknowledged by it; beyond
   /// this, frames for that peer are dropped (and counted) instead of queued.
   std::size_t max_peer_backlog_bytes = 16 * 1024 * 1024;

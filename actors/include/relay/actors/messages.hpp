@@ -79,6 +79,7 @@ typename Inspector::result_type inspect(Inspector& f, wire_envelope& x) {
 using auth_timeout_atom = caf::atom_constant<caf::atom("authtmo")>;
 using idle_check_atom = caf::atom_constant<caf::atom("idlechk")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;  // (expire, code, serial)
+using release_atom = caf::atom_constant<caf::atom("release")>;  // (release, bytes): delayed read credit
 
 }  // namespace relay
 

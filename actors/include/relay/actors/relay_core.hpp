@@ -15,6 +15,7 @@
 namespace relay {
 
 class observer_port;
+class ip_limits;
 
 struct relay_core {
   caf::actor registry;    ///< fingerprint -> connections; routes frames
@@ -24,6 +25,7 @@ struct relay_core {
   caf::actor cluster;                       ///< this node's cluster actor; empty when single-node
   caf::actor admission_policy;              ///< may be empty
   std::shared_ptr<observer_port> observer;  ///< may be null
+  std::shared_ptr<ip_limits> limits;        ///< per-client-IP budgets
 };
 
 /// Spawns the registry and rendezvous actors in `sys`.
@@ -38,7 +40,9 @@ caf::actor register_service(caf::actor_system& sys, const relay_core& core,
 
 /// Spawns the connection actor for a freshly upgraded socket: it sends the
 /// challenge at once and drives the connection until either side closes.
-caf::actor spawn_connection(caf::actor_system& sys, const relay_core& core, transport_ptr io);
+/// `client_ip` keys the per-IP limits (failed auths, claims).
+caf::actor spawn_connection(caf::actor_system& sys, const relay_core& core, transport_ptr io,
+                            std::string client_ip = {});
 
 /// Stops the core's actors (their connections are closed by their transports).
 void shutdown_relay_core(const relay_core& core);

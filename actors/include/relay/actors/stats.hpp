@@ -1,11 +1,32 @@
 // Relay-wide counters: relaxed atomics, bumped where things happen and read
-// by logs, tests and (later) the metrics endpoint.
+// by logs, tests and the metrics endpoint (relay/net/admin.hpp).
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace relay {
+
+/// Why an authentication was refused (labels of relay_auth_failures_total).
+/// The first five mirror protocol::auth_failure (same order, minus `none`).
+enum class auth_refusal : std::uint8_t {
+  cbor, alg, payload, identity, signature,  // the signature check
+  malformed,                                // binary, unparsable or not an AuthResponse
+  timeout,                                  // no answer within --auth-timeout
+  policy,                                   // admission policy refused or unavailable
+  too_many,                                 // per-identity connection cap
+};
+inline constexpr std::size_t auth_refusal_count = 9;
+
+inline const char* to_string(auth_refusal r) noexcept {
+  constexpr const char* names[auth_refusal_count] = {"cbor",    "alg",       "payload", "identity", "signature",
+                                                     "malformed", "timeout", "policy",  "too_many"};
+  auto i = static_cast<std::size_t>(r);
+  return i < auth_refusal_count ? names[i] : "unknown";
+}
 
 struct relay_stats {
   using counter = std::atomic<std::uint64_t>;
@@ -25,10 +46,50 @@ struct relay_stats {
   counter slow_consumer_closes{0};
   counter oversize_closes{0};
   counter joins_refused{0};        ///< per-identity connection cap reached
+  counter connections_rate_limited{0};  ///< refused: too many new connections from the IP
+  counter connections_auth_blocked{0};  ///< refused: too many failed authentications from the IP
+  counter claims_rate_limited{0};       ///< GetIdentity ignored: claim budget used up
+  counter frames_throttled{0};          ///< frames whose credit was held back (message/byte rate)
   counter cluster_forwarded{0};    ///< frames sent to other nodes (once per node)
   counter cluster_received{0};     ///< frames received from other nodes
   counter cluster_dropped{0};      ///< frames not sent: peer backlog full
   counter cluster_peers{0};        ///< peers currently joined (a gauge)
+  // Metrics endpoint (admin.hpp). Gauges go up and down.
+  std::array<counter, auth_refusal_count> auth_refusals{};  ///< by auth_refusal
+  counter bytes_routed{0};                 ///< payload bytes of Send frames accepted for delivery
+  counter connections_pending_auth{0};     ///< gauge: upgraded, not yet authenticated
+  counter connections_authenticated{0};    ///< gauge: authenticated and joined
+  counter outbound_queued_bytes{0};        ///< gauge: bytes queued for clients, all sessions
+  counter live_codes{0};                   ///< gauge: rendezvous codes alive on this node
+};
+
+/// The phase gauges of one connection: enter() moves it between
+/// pending_auth and authenticated; the destructor (the actor's end, however
+/// it ends) takes it out.
+class connection_phase {
+ public:
+  enum phase : std::uint8_t { none, pending_auth, authenticated };
+  connection_phase() = default;
+  connection_phase(const connection_phase&) = delete;
+  connection_phase& operator=(const connection_phase&) = delete;
+  ~connection_phase() { enter(none); }
+
+  void attach(std::shared_ptr<relay_stats> stats) { stats_ = std::move(stats); }
+  void enter(phase next) noexcept {
+    if (!stats_ || next == now_) return;
+    if (auto* g = gauge(now_)) g->fetch_sub(1, std::memory_order_relaxed);
+    if (auto* g = gauge(next)) g->fetch_add(1, std::memory_order_relaxed);
+    now_ = next;
+  }
+
+ private:
+  relay_stats::counter* gauge(phase p) noexcept {
+    if (p == pending_auth) return &stats_->connections_pending_auth;
+    if (p == authenticated) return &stats_->connections_authenticated;
+    return nullptr;
+  }
+  std::shared_ptr<relay_stats> stats_;
+  phase now_ = none;
 };
 
 }  // namespace relay
