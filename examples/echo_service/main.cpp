@@ -20,9 +20,10 @@ namespace {
 
 // The service: answer each message with the same payload. The gateway that
 // delivered the message is its sender, and it takes the reply.
-caf::behavior echo(caf::event_based_actor* self) {
+caf::behavior echo(caf::event_based_actor* self, relay::protocol::fingerprint me) {
   return {
     [=](const relay::service_message& in) {
+      if (in.destination != me) return;  // only what is addressed to this service
       auto gateway = caf::actor_cast<caf::actor>(self->current_sender());
       self->send(gateway, relay::service_send{in.source, in.payload});
     },
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   // The service owns a key pair: its fingerprint is its address, and peers
   // that claim one of its codes would receive its COSE_Key.
   auto key = relay::protocol::identity_key_pair::generate(relay::protocol::key_algorithm::ed25519);
-  relay::register_service(sys, core, key.fp(), key.cose_key_bytes(), sys.spawn(echo));
+  relay::register_service(sys, core, key.fp(), key.cose_key_bytes(), sys.spawn(echo, key.fp()));
   std::printf("echo service: %s\n", relay::protocol::to_hex(key.fp()).c_str());
   std::fflush(stdout);
 

@@ -15,17 +15,17 @@
 
 namespace {
 
-caf::behavior printing_observer(caf::event_based_actor*) {
+caf::behavior printing_observer(caf::event_based_actor*, std::FILE* out) {
   return {
     [=](const relay::observer_event& e) {
       auto fp = relay::protocol::to_hex(e.fp).substr(0, 16);
       if (e.what == relay::observer_event::kind::routed) {
         auto to = relay::protocol::to_hex(e.destination).substr(0, 16);
-        std::printf("event=routed fp=%s to=%s bytes=%zu\n", fp.c_str(), to.c_str(), e.bytes);
+        std::fprintf(out, "event=routed fp=%s to=%s bytes=%zu\n", fp.c_str(), to.c_str(), e.bytes);
       } else {
-        std::printf("event=%s fp=%s peer=%s\n", relay::to_string(e.what), fp.c_str(), e.peer.c_str());
+        std::fprintf(out, "event=%s fp=%s peer=%s\n", relay::to_string(e.what), fp.c_str(), e.peer.c_str());
       }
-      std::fflush(stdout);
+      std::fflush(out);
     },
   };
 }
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
 
   relay::relay_extensions ext;
-  ext.observer = sys.spawn(printing_observer);
+  ext.observer = sys.spawn(printing_observer, stdout);
   relay::relay_config config;
   config.idle_timeout = std::chrono::minutes(10);  // your settings, in code
   auto core = relay::spawn_relay_core(sys, config, ext);

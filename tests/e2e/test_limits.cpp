@@ -135,7 +135,10 @@ TEST_CASE("a slow consumer is closed while another pair keeps fast round trips a
   auto rss_after = relay.rss_kib();
   INFO("relay RSS before " << rss_before << " KiB, after " << rss_after << " KiB");
   // The flood was ~64 MiB of frames; the slow client's queue is capped at 1 MiB.
+  // (Under AddressSanitizer freed memory sits in quarantine: no RSS bound.)
+#if !defined(__SANITIZE_ADDRESS__)
   CHECK(rss_after - rss_before < 48 * 1024);
+#endif
   auto how = slow.drain_until_closed();
   CHECK(how.code == 1008);
   CHECK(how.reason == "slow consumer");
