@@ -32,6 +32,7 @@ struct connection_state {
   identity_bytes identity;
   clock::time_point last_activity = clock::now();
   std::uint64_t frames_ignored = 0;
+  connection_phase phase;  // the connections-by-phase gauges (metrics)
   static inline const char* name = "relay.connection";
 };
 
@@ -84,18 +85,38 @@ void close_and_quit(self_ptr self, std::uint16_t code, std::string reason) {
 // `failed_credentials`: the client sent no valid proof (bad or missing
 // response, timeout). Those count against its IP's failed-auth budget;
 // a policy refusal or a full identity does not.
+// The metrics label of a refusal, from the reason the client is told.
+auth_refusal refusal_of(const std::string& why) {
+  static const std::string failed = "authentication failed: ";
+  if (why.rfind(failed, 0) == 0) {
+    for (auto r : {auth_refusal::cbor, auth_refusal::alg, auth_refusal::payload, auth_refusal::identity,
+                   auth_refusal::signature})
+      if (why.compare(failed.size(), std::string::npos, to_string(r)) == 0) return r;
+    return auth_refusal::malformed;
+  }
+  if (why == "authentication timeout") return auth_refusal::timeout;
+  if (why == "too many connections for this identity") return auth_refusal::too_many;
+  if (why == "binary frame during authentication" || why == "malformed message during authentication" ||
+      why == "expected AuthResponse")
+    return auth_refusal::malformed;
+  return auth_refusal::policy;  // admission policy reasons are free text
+}
+
 void refuse_auth(self_ptr self, const std::string& why, bool failed_credentials = true) {
+  self->state.core.stats->auth_refusals[static_cast<std::size_t>(refusal_of(why))].fetch_add(
+    1, std::memory_order_relaxed);
   self->state.core.stats->auth_failed.fetch_add(1, std::memory_order_relaxed);
   if (failed_credentials) self->state.core.limits->auth_failed(self->state.client_ip);
   observe(self, observer_event::kind::refused, nullptr, 0, why);
-  RELAY_LOG(info, "auth refused peer=" << self->state.io->peer() << " reason=\"" << why << '"');
+  log::event(log::level::info, "auth_refused", {{"peer", self->state.io->peer()}, {"reason", why}});
   close_and_quit(self, close_code::policy_violation, why);
 }
 
 void ignore_frame(self_ptr self, const char* why) {
   ++self->state.frames_ignored;
   self->state.core.stats->frames_ignored.fetch_add(1, std::memory_order_relaxed);
-  RELAY_LOG(debug, "frame ignored fp=" << protocol::short_hex(self->state.fp) << " reason=" << why);
+  if (log::enabled(log::level::debug))
+    log::event(log::level::debug, "frame_ignored", {{"fp", protocol::short_hex(self->state.fp)}, {"reason", why}});
 }
 
 void route(self_ptr self, const protocol::fingerprint& to, const protocol::message& msg) {
@@ -119,6 +140,7 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
   if (auto* s = std::get_if<protocol::send>(&msg)) {
     s->source = st.fp;  // never trust a client-supplied source
     st.core.stats->messages_routed.fetch_add(1, std::memory_order_relaxed);
+    st.core.stats->bytes_routed.fetch_add(s->payload.size(), std::memory_order_relaxed);
     observe(self, observer_event::kind::routed, &s->destination, s->payload.size());
     route(self, s->destination, msg);
   } else if (auto* g = std::get_if<protocol::get_rendezvous>(&msg)) {
@@ -180,7 +202,7 @@ caf::behavior authenticated(self_ptr self) {
       auto idle = self->state.core.config->idle_timeout;
       auto quiet = clock::now() - self->state.last_activity;
       if (quiet >= idle) {
-        RELAY_LOG(info, "idle timeout fp=" << protocol::short_hex(self->state.fp));
+        log::event(log::level::info, "idle_timeout", {{"fp", protocol::short_hex(self->state.fp)}});
         return close_and_quit(self, close_code::normal, "idle timeout");
       }
       self->delayed_send(self, idle - quiet, idle_check_atom::value);
@@ -199,9 +221,11 @@ void join(self_ptr self, protocol::key_algorithm alg) {
         auto& st = self->state;
         st.core.stats->auth_ok.fetch_add(1, std::memory_order_relaxed);
         st.last_activity = clock::now();
-        RELAY_LOG(info, "authenticated peer=" << st.io->peer() << " fp=" << protocol::short_hex(st.fp)
-                                              << " alg="
-                                              << (alg == protocol::key_algorithm::ed25519 ? "ed25519" : "ml-dsa-65"));
+        st.phase.enter(connection_phase::authenticated);
+        log::event(log::level::info, "authenticated",
+                   {{"peer", st.io->peer()},
+                    {"fp", protocol::short_hex(st.fp)},
+                    {"alg", alg == protocol::key_algorithm::ed25519 ? "ed25519" : "ml-dsa-65"}});
         observe(self, observer_event::kind::authenticated);
         self->become(authenticated(self));
       },
@@ -257,6 +281,8 @@ static caf::behavior connection_actor(self_ptr self, relay_core core, transport_
   auto& st = self->state;
   st.core = std::move(core);
   st.io = std::move(io);
+  st.phase.attach(st.core.stats);
+  st.phase.enter(connection_phase::pending_auth);
   st.client_ip = std::move(client_ip);
   const auto& cfg = *st.core.config;
   st.claim_budget = token_bucket{cfg.claims_per_connection_per_minute / 60.0,

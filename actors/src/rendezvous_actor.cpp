@@ -72,6 +72,7 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
       ++st.pending_expiries;
       self->delayed_send(self, cfg->rendezvous_ttl, expire_atom::value, code, serial);
       stats->codes_issued.fetch_add(1, std::memory_order_relaxed);
+      stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
       RELAY_LOG(debug, "code issued " << log_prefix(code) << " to " << protocol::short_hex(owner));
       return code;
     },
@@ -82,6 +83,7 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
       claim_result result{true, it->second.owner, it->second.identity};
       st.forget(code, result.owner);  // single use
       stats->codes_claimed.fetch_add(1, std::memory_order_relaxed);
+      stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
       return result;
     },
     // Another node's claim: same single-use semantics, answered in wire form.
@@ -93,6 +95,7 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
       auto identity = it->second.identity;
       st.forget(code, owner);
       stats->codes_claimed.fetch_add(1, std::memory_order_relaxed);
+      stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
       return {true, std::string(owner.begin(), owner.end()),
               identity ? std::string(identity->begin(), identity->end()) : std::string{}};
     },
@@ -103,6 +106,7 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
       if (it == st.codes.end() || it->second.serial != serial) return;
       st.forget(code, it->second.owner);
       stats->codes_expired.fetch_add(1, std::memory_order_relaxed);
+      stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
     },
     [=](gone_atom, const protocol::fingerprint& owner) {
       auto& st = self->state;
@@ -110,6 +114,7 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
       if (it == st.codes_of.end()) return;
       for (const auto& code : it->second) st.codes.erase(code);
       st.codes_of.erase(it);
+      stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
     },
   };
 }

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     case relay::app::parse_outcome::run: break;
   }
   relay::log::set_level(opts.log_level);
+  relay::log::set_format(opts.log_format);
   auto files = relay::net::raise_open_files_limit();
   RELAY_LOG(debug, "open-files limit " << files);
 

@@ -37,6 +37,16 @@ options:
   --io-threads N                  network threads (default 2)
   --workers N                     actor scheduler threads (default 2)
   --log-level LEVEL               debug, info, warn, error or off (default info)
+  --log-format text|json          one line per event on stderr: key=value pairs
+                                  (default text) or one JSON object per line
+
+metrics and health (see README "Metrics, health and logs"):
+  --admin-listen HOST:PORT        serve /metrics (Prometheus), /healthz and /readyz
+                                  over plain HTTP there (default off; port 0 picks
+                                  a free port, printed as "admin listening on ...")
+  --admin-allow-remote            allow a non-loopback --admin-listen address; the
+                                  admin port has no TLS and no authentication, so
+                                  without this flag only loopback is accepted
 
 cluster (see README "Running a cluster"):
   --cluster-listen HOST:PORT      publish this node's cluster actor there
@@ -82,6 +92,9 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
   std::string listen = "127.0.0.1:8080";
   if (const char* bind = std::getenv("BIND_ADDR"); bind && *bind) listen = bind;
 
+  std::string admin_listen;
+  bool admin_allow_remote = false;
+
   using setter = std::function<bool(const std::string&)>;
   auto& c = out.core;
   std::map<std::string, std::pair<setter, const char*>> flags{
@@ -105,6 +118,8 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     {"--cluster-key", {[&](const std::string& v) { return (out.cluster.key = v), true; }, "a file"}},
     {"--cluster-ca", {[&](const std::string& v) { return (out.cluster.ca = v), true; }, "a file"}},
     {"--log-level", {[&](const std::string& v) { return log::parse_level(v, out.log_level); }, "debug|info|warn|error|off"}},
+    {"--log-format", {[&](const std::string& v) { return log::parse_format(v, out.log_format); }, "text|json"}},
+    {"--admin-listen", {[&](const std::string& v) { return (admin_listen = v), true; }, "HOST:PORT"}},
   };
 
   for (int i = 1; i < argc; ++i) {
@@ -112,6 +127,10 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     if (arg == "--help" || arg == "-h") {
       std::cout << usage_text;
       return parse_outcome::exit_ok;
+    }
+    if (arg == "--admin-allow-remote") {
+      admin_allow_remote = true;
+      continue;
     }
     std::string value;
     bool has_value = false;
@@ -141,6 +160,18 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
   bool any_tls = !cl.cert.empty() || !cl.key.empty() || !cl.ca.empty();
   if (any_tls && (cl.cert.empty() || cl.key.empty() || cl.ca.empty()))
     return fail("--cluster-cert, --cluster-key and --cluster-ca go together");
+  if (!admin_listen.empty()) {
+    net::server_options admin_address;
+    if (!net::parse_listen_address(admin_listen, admin_address))
+      return fail("invalid --admin-listen address '" + admin_listen + "': expected HOST:PORT");
+    if (!admin_allow_remote && !net::is_loopback_host(admin_address.host))
+      return fail("--admin-listen " + admin_listen +
+                  " is not a loopback address; the admin port has no TLS or authentication (add --admin-allow-remote to expose it anyway)");
+    out.server.admin.enabled = true;
+    out.server.admin.host = admin_address.host;
+    out.server.admin.port = admin_address.port;
+    out.server.admin.expect_peers = !cl.peers.empty();
+  }
   if (cl.node_name.empty()) cl.node_name = cl.listen;
   if (cl.enabled() && cl.node_name.empty())
     return fail("a node without --cluster-listen needs --node-name");

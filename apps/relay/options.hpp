@@ -27,6 +27,8 @@ struct relay_options {
   net::server_options server;
   unsigned workers = 2;  // CAF scheduler threads
   log::level log_level = log::level::info;
+  log::format log_format = log::format::text;  // --log-format
+  // --admin-listen / --admin-allow-remote land in server.admin
 };
 
 enum class parse_outcome { run, exit_ok, exit_usage };

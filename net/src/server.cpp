@@ -153,6 +153,8 @@ void server::run(bool until_signal) {
 
 void server::stop() { impl_->begin_stop(); }
 
+bool server::accepting() const { return impl_->bound_port != 0 && !impl_->stopping.load(); }
+
 std::size_t server::session_count() const { return impl_->tracker->size(); }
 
 bool parse_listen_address(const std::string& text, server_options& out) {
@@ -182,12 +184,27 @@ int serve_until_signal(caf::actor_system& sys, const relay_core& core, const ser
     shutdown_relay_core(core);
     return 1;
   }
+  std::unique_ptr<admin_server> admin;
+  if (opts.admin.enabled) {
+    admin = std::make_unique<admin_server>(core, opts.admin, [&srv] { return srv.accepting(); });
+    try {
+      admin->start();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "relay: %s\n", e.what());
+      shutdown_relay_core(core);
+      return 1;
+    }
+    // Before the "listening on ws://" line: whoever waits for that one has both.
+    std::printf("admin listening on %s\n", admin->url().c_str());
+    log::event(log::level::info, "admin_listening", {{"url", admin->url()}});
+  }
   bool v6 = opts.host.find(':') != std::string::npos;
   auto host = v6 ? "[" + opts.host + "]" : opts.host;
   std::printf("listening on ws://%s:%u\n", host.c_str(), static_cast<unsigned>(srv.port()));
   std::fflush(stdout);
   RELAY_LOG(info, "relay ready on " << host << ":" << srv.port());
   srv.run(true);
+  if (admin) admin->stop();
   shutdown_relay_core(core);
   RELAY_LOG(info, "relay stopped");
   return 0;

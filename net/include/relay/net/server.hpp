@@ -10,6 +10,7 @@
 #include <caf/fwd.hpp>
 
 #include "relay/actors/relay_core.hpp"
+#include "relay/net/admin.hpp"
 
 namespace relay::net {
 
@@ -19,6 +20,8 @@ struct server_options {
   unsigned io_threads = 2;    ///< threads running the Asio event loop (2 measured best on 2 cores)
   /// Time the whole graceful shutdown may take before remaining sockets are cut.
   unsigned shutdown_grace_ms = 3000;
+  /// Metrics and health endpoint started by serve_until_signal (off by default).
+  admin_options admin;
 };
 
 /// Parses "HOST:PORT" or "[V6]:PORT" into `out.host` and `out.port`;
@@ -51,6 +54,9 @@ class server {
   /// client, wait (bounded) for them, then end run(). Thread-safe.
   void stop();
 
+  /// Listening and not shutting down (what /readyz reports).
+  bool accepting() const;
+
   /// Open WebSocket sessions right now.
   std::size_t session_count() const;
 
@@ -60,7 +66,8 @@ class server {
 };
 
 /// The whole life of a relay front end for a main(): starts a server for
-/// `core`, prints "listening on ws://HOST:PORT" on stdout, serves until
+/// `core`, then the admin endpoint if `opts.admin.enabled` (printing "admin
+/// listening on http://HOST:PORT"), prints "listening on ws://HOST:PORT" on stdout, serves until
 /// SIGINT/SIGTERM (graceful: close 1001 to every client), then stops the
 /// core's actors. Returns the process exit status: 0, or 1 when the address
 /// cannot be bound (the reason goes to stderr).
