@@ -23,10 +23,12 @@ constexpr const char* usage =
     "               [--connections N] [--window W | --rate R] [--payload BYTES]\n"
     "               [--duration S] [--warmup S] [--auth-only | --idle] [--threads T]\n"
     "               [--inflight H] [--relay-pid PID] [--json FILE] [--label TEXT]\n"
-    "               [--connect-timeout S] [--drain-timeout S] [--quiet]\n"
+    "               [--connect-timeout S] [--drain-timeout S] [--progress S] [--quiet]\n"
     "  pairs: connection 2i and 2i+1 send to each other; self: each sends to itself;\n"
     "  fanout: groups of 1 sender + K devices of one receiving identity.\n"
-    "  --window: closed loop (default 32 in flight per sender); --rate: open loop, msgs/s per sender.\n";
+    "  --window: closed loop (default 32 in flight per sender); --rate: open loop, msgs/s per sender.\n"
+    "  --progress S: every S seconds one line on stderr: progress t=.. phase=.. connected=.. sent=..\n"
+    "  received=.. errors=.. (for long runs watched by another program, e.g. bench/soak).\n";
 
 [[noreturn]] void bad(const std::string& msg) {
   std::fprintf(stderr, "loadgen: %s\n%s", msg.c_str(), usage);
@@ -109,6 +111,8 @@ options parse_options(int argc, char** argv) {
       o.connect_timeout = number<double>(flag, value());
     } else if (flag == "--drain-timeout") {
       o.drain_timeout = number<double>(flag, value());
+    } else if (flag == "--progress") {
+      o.progress = number<double>(flag, value());
     } else if (flag == "--quiet") {
       o.quiet = true;
     } else {
@@ -124,6 +128,7 @@ options parse_options(int argc, char** argv) {
   if (o.rate < 0 || (o.rate > 0 && window_set)) bad("give either --window or --rate");
   if (o.window == 0) bad("--window must be positive");
   if (o.duration < 0 || o.warmup < 0) bad("durations must not be negative");
+  if (o.progress < 0) bad("--progress must not be negative");
   if (o.auth_only && o.idle) bad("--auth-only and --idle exclude each other");
   if (o.mode == traffic_mode::pairs && o.connections % 2 != 0) bad("pairs mode needs an even --connections");
   if (o.mode == traffic_mode::fanout && o.connections % (o.devices + 1) != 0) {

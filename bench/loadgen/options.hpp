@@ -29,6 +29,7 @@ struct options {
   double connect_timeout = 60;
   double drain_timeout = 5;
   bool quiet = false;               ///< no table on stdout
+  double progress = 0;              ///< > 0: a progress line on stderr every this many seconds
 
   /// Messages each delivery fans out to (devices in fanout mode, else 1).
   std::uint32_t deliveries_per_send() const { return mode == traffic_mode::fanout ? devices : 1; }

@@ -1,9 +1,15 @@
 #include "runner.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <stdexcept>
 #include <thread>
 
@@ -67,6 +73,41 @@ void collect_errors(report& r, const workers_t& ws) {
   r.errors = sum(ws, [](const thread_stats& s) { return s.errors.total(); });
 }
 
+/// --progress: a thread that prints `line()` on stderr every `every` seconds
+/// until it is destroyed. The line reads only atomics.
+class progress_printer {
+ public:
+  progress_printer(double every, std::function<std::string()> line) {
+    if (every <= 0) return;
+    thread_ = std::thread([this, every, line = std::move(line)] {
+      const auto period = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(every));
+      auto next = clock::now() + period;
+      std::unique_lock lock(mutex_);
+      while (!cv_.wait_until(lock, next, [this] { return stop_; })) {
+        std::fprintf(stderr, "%s\n", line().c_str());
+        next += period;
+      }
+    });
+  }
+  ~progress_printer() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  progress_printer(const progress_printer&) = delete;
+  progress_printer& operator=(const progress_printer&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 report run(const options& opt) {
@@ -98,12 +139,27 @@ report run(const options& opt) {
   const proc_sample relay_before = sample_process(opt.relay_pid);
   r.relay_rss_before_kib = relay_before.rss_kib;
 
+  auto ready = [&] { return sum(workers, [](const thread_stats& s) { return s.ready.get(); }); };
+  auto failed = [&] { return sum(workers, [](const thread_stats& s) { return s.failed.get(); }); };
+  auto received = [&] { return sum(workers, [](const thread_stats& s) { return s.received.get(); }); };
+  auto sent = [&] { return sum(workers, [](const thread_stats& s) { return s.sent.get(); }); };
+  std::atomic<const char*> phase{"connecting"};
+  const auto run_start = clock::now();
+  std::optional<progress_printer> progress;
+  progress.emplace(opt.progress, [&] {
+    char line[256];
+    std::snprintf(line, sizeof line, "progress t=%.1f phase=%s connected=%llu failed=%llu sent=%llu received=%llu errors=%llu",
+                  std::chrono::duration<double>(clock::now() - run_start).count(), phase.load(),
+                  static_cast<unsigned long long>(ready()), static_cast<unsigned long long>(failed()),
+                  static_cast<unsigned long long>(sent()), static_cast<unsigned long long>(received()),
+                  static_cast<unsigned long long>(sum(workers, [](const thread_stats& s) { return s.errors.total(); })));
+    return std::string(line);
+  });
+
   // Phase 1: connect and authenticate everything.
   const std::uint64_t connect_start = now_ns();
   for (auto& w : workers) w->start();
   for (auto& w : workers) w->begin_connecting();
-  auto ready = [&] { return sum(workers, [](const thread_stats& s) { return s.ready.get(); }); };
-  auto failed = [&] { return sum(workers, [](const thread_stats& s) { return s.failed.get(); }); };
   wait_until([&] { return ready() + failed() >= opt.connections; }, opt.connect_timeout);
   r.connected = ready();
   std::uint64_t last_ready = 0;
@@ -113,13 +169,12 @@ report run(const options& opt) {
     r.handshakes_per_s = static_cast<double>(r.connected) / r.handshake_seconds;
   }
 
-  auto received = [&] { return sum(workers, [](const thread_stats& s) { return s.received.get(); }); };
-  auto sent = [&] { return sum(workers, [](const thread_stats& s) { return s.sent.get(); }); };
   proc_sample relay_start, relay_end;
   double own_start = 0, own_end = 0;
   const auto window_start = clock::now();
   if (opt.idle) {
     // Phase 2 (idle): let the relay settle, then read its memory.
+    phase.store("idle");
     own_start = own_cpu_seconds();
     relay_start = sample_process(opt.relay_pid);
     sleep_seconds(opt.duration);
@@ -127,6 +182,7 @@ report run(const options& opt) {
     own_end = own_cpu_seconds();
   } else if (!opt.auth_only) {
     // Phase 2: traffic, warm-up, measured window, drain.
+    phase.store("traffic");
     flags.traffic.store(true);
     for (auto& w : workers) w->begin_traffic();
     sleep_seconds(opt.warmup);
@@ -153,6 +209,7 @@ report run(const options& opt) {
     }
     // Drain: every message sent must arrive (per device in fan-out).
     // The writes already queued finish on their own; the wait is bounded.
+    phase.store("draining");
     sleep_seconds(0.05);
     const std::uint64_t k = opt.deliveries_per_send();
     wait_until([&] { return received() >= sent() * k; }, opt.drain_timeout);
@@ -183,10 +240,12 @@ report run(const options& opt) {
   if (window > 0 && !opt.auth_only) r.loadgen_cpu_percent = 100 * (own_end - own_start) / window;
 
   // Phase 3: close everything (bounded), then stop the io threads.
+  phase.store("closing");
   flags.closing.store(true);
   for (auto& w : workers) w->begin_closing();
   auto closed = [&] { return sum(workers, [](const thread_stats& s) { return s.closed.get(); }); };
   wait_until([&] { return closed() + failed() >= opt.connections; }, 3.0);
+  progress.reset();  // reads the workers' counters: stop it before they go
   for (auto& w : workers) w->stop();
   for (auto& w : workers) w->join();
 
