@@ -11,7 +11,10 @@ std::unique_ptr<client::connection> open_session(const args& a) {
   auto url = a.require("url");
   client::connection::check_url(url);  // a usage error (2) wins over a key file error (1)
   auto key = client::load_key_file(a.require("key"));
-  auto c = client::connection::open(url, connect_timeout);
+  client::connect_options options;
+  options.timeout = connect_timeout;
+  options.ca_file = a.get("ca").value_or("");
+  auto c = client::connection::open(url, options);
   c->authenticate(key, connect_timeout, auth_settle);
   return c;
 }

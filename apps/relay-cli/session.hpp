@@ -20,7 +20,8 @@ inline constexpr std::chrono::milliseconds auth_settle{300};
 /// Timeouts for connecting and for the challenge.
 inline constexpr std::chrono::milliseconds connect_timeout{5000};
 
-/// Loads the key file of --key, connects to --url and authenticates.
+/// Loads the key file of --key, connects to --url (wss:// verified against
+/// --ca FILE, or the system's CAs) and authenticates.
 /// Throws the client library's errors (mapped to exit codes by main).
 std::unique_ptr<client::connection> open_session(const args& a);
 

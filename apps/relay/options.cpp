@@ -37,6 +37,10 @@ options:
   --io-threads N                  network threads (default 2)
   --workers N                     actor scheduler threads (default 2)
   --log-level LEVEL               debug, info, warn, error or off (default info)
+  --tls-cert FILE                 serve wss:// with this PEM certificate chain
+                                  (with --tls-key; default: plain ws://, for
+                                  loopback or behind a TLS-terminating proxy)
+  --tls-key FILE                  the certificate's PEM private key
   --log-format text|json          one line per event on stderr: key=value pairs
                                   (default text) or one JSON object per line
 
@@ -59,8 +63,11 @@ cluster (see README "Running a cluster"):
                                   (without TLS the cluster port must be loopback)
   --help                          show this text and exit
 
-The relay prints "listening on ws://HOST:PORT" once it accepts connections.
+The relay prints "listening on ws://HOST:PORT" (wss:// with --tls-cert) once
+it accepts connections.
 SIGINT/SIGTERM: stop accepting, close every client with 1001, exit 0.
+SIGHUP (with --tls-cert): re-read the certificate and key for new connections;
+open connections are kept; if the files are bad the old certificate stays.
 )";
 
 bool parse_seconds(const std::string& text, std::chrono::milliseconds& out) {
@@ -118,6 +125,8 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     {"--cluster-key", {[&](const std::string& v) { return (out.cluster.key = v), true; }, "a file"}},
     {"--cluster-ca", {[&](const std::string& v) { return (out.cluster.ca = v), true; }, "a file"}},
     {"--log-level", {[&](const std::string& v) { return log::parse_level(v, out.log_level); }, "debug|info|warn|error|off"}},
+    {"--tls-cert", {[&](const std::string& v) { return (out.server.tls_cert = v), !v.empty(); }, "a file"}},
+    {"--tls-key", {[&](const std::string& v) { return (out.server.tls_key = v), !v.empty(); }, "a file"}},
     {"--log-format", {[&](const std::string& v) { return log::parse_format(v, out.log_format); }, "text|json"}},
     {"--admin-listen", {[&](const std::string& v) { return (admin_listen = v), true; }, "HOST:PORT"}},
   };
@@ -150,6 +159,8 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
   }
   if (!net::parse_listen_address(listen, out.server))
     return fail("invalid listen address '" + listen + "': expected HOST:PORT");
+  if (out.server.tls_cert.empty() != out.server.tls_key.empty())
+    return fail("--tls-cert and --tls-key go together");
   auto& cl = out.cluster;
   net::server_options probe;
   if (!cl.listen.empty() && !net::parse_listen_address(cl.listen, probe))

@@ -1,18 +1,25 @@
 #include "relay/client/connection.hpp"
 
-#include <sys/socket.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
+#include <fstream>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <variant>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include "relay/protocol/json_codec.hpp"
@@ -23,7 +30,10 @@ namespace relay::client {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+using plain_ws = websocket::stream<beast::tcp_stream>;
+using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 using error_code = boost::system::error_code;
 using clock = std::chrono::steady_clock;
 
@@ -45,11 +55,39 @@ std::string describe(const close_info& info) {
   return std::to_string(info.code) + (info.reason.empty() ? "" : " " + info.reason);
 }
 
+// The client side of wss://: TLS 1.2+, the peer's certificate verified
+// against `ca_file` (PEM) or the system's trust store.
+std::unique_ptr<ssl::context> make_client_tls_context(const std::string& ca_file) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  error_code ec;
+  if (ca_file.empty()) {
+    ctx->set_default_verify_paths(ec);
+    if (ec) throw connect_error("cannot load the system's CA certificates: " + ec.message());
+  } else {
+    if (!std::ifstream(ca_file)) throw connect_error("cannot read CA file '" + ca_file + "': " + std::strerror(errno));
+    ctx->load_verify_file(ca_file, ec);
+    if (ec) throw connect_error("invalid CA file '" + ca_file + "': " + ec.message());
+  }
+  ctx->set_verify_mode(ssl::verify_peer);
+  return ctx;
+}
+
+bool is_ip_address(const std::string& host) {
+  error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
 }  // namespace
 
 struct connection::impl {
   asio::io_context ioc;
-  websocket::stream<beast::tcp_stream> ws{ioc};
+  // Exactly one of plain/tls is set (by the URL's scheme). The context
+  // outlives the TLS stream.
+  std::unique_ptr<ssl::context> tls_context;
+  std::unique_ptr<plain_ws> plain;
+  std::unique_ptr<tls_ws> tls;
   beast::flat_buffer buffer;
   std::thread io_thread;
 
@@ -80,6 +118,73 @@ struct connection::impl {
   bool keepalive_expired = false;
   bool socket_done = false;
 
+  // Calls f(ws) with the WebSocket stream, whichever it is.
+  template <class F>
+  void with_ws(F&& f) {
+    if (tls) f(*tls);
+    else f(*plain);
+  }
+
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : beast::get_lowest_layer(*plain); }
+
+  // Runs one asynchronous operation to completion on the calling thread
+  // (before the io thread exists); its error.
+  template <class Start>
+  error_code run_one(Start&& start) {
+    error_code result;
+    start([&result](error_code ec, auto&&...) { result = ec; });
+    ioc.restart();
+    ioc.run();
+    return result;
+  }
+
+  // TCP connect, TLS handshake (wss), WebSocket upgrade: each bounded by
+  // what is left of `timeout`. Throws connect_error.
+  template <class WS>
+  void connect(WS& ws, const std::string& url, const ws_url& parts, duration timeout) {
+    auto deadline = deadline_after(timeout);
+    auto& stream = beast::get_lowest_layer(ws);
+    auto arm = [&] {
+      if (deadline == clock::time_point::max()) stream.expires_never();
+      else stream.expires_after(time_left(deadline));
+    };
+    auto fail = [&](const std::string& what, const error_code& ec) {
+      throw connect_error("cannot connect to " + url + ": " + what + (what.empty() ? "" : ": ") +
+                          (ec == beast::error::timeout ? "timed out" : ec.message()));
+    };
+    tcp::resolver resolver{ioc};
+    error_code ec;
+    auto endpoints = resolver.resolve(parts.host, parts.port, ec);
+    if (ec) fail("", ec);
+    arm();
+    ec = run_one([&](auto handler) { stream.async_connect(endpoints, handler); });
+    if (ec) fail("", ec);
+    stream.socket().set_option(tcp::no_delay(true));
+    if constexpr (std::is_same_v<WS, tls_ws>) {
+      auto* ssl_handle = ws.next_layer().native_handle();
+      // SNI for names (not for IP literals, RFC 6066), and the name or
+      // address the certificate must carry.
+      if (is_ip_address(parts.host)) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), parts.host.c_str());
+      } else {
+        SSL_set_tlsext_host_name(ssl_handle, parts.host.c_str());
+        SSL_set1_host(ssl_handle, parts.host.c_str());
+      }
+      arm();
+      ec = run_one([&](auto handler) { ws.next_layer().async_handshake(ssl::stream_base::client, handler); });
+      if (ec) {
+        auto verdict = SSL_get_verify_result(ssl_handle);
+        if (verdict != X509_V_OK)
+          fail("TLS certificate not trusted (" + std::string(X509_verify_cert_error_string(verdict)) + ")", ec);
+        fail("TLS handshake failed", ec);
+      }
+    }
+    arm();
+    ec = run_one([&](auto handler) { ws.async_handshake(parts.host_header, parts.target, handler); });
+    if (ec) fail("WebSocket upgrade failed", ec);
+    stream.expires_never();
+  }
+
   void push_event(event e) {
     {
       std::lock_guard<std::mutex> guard{mutex};
@@ -94,7 +199,12 @@ struct connection::impl {
   }
 
   void read_loop() {
-    ws.async_read(buffer, [this](error_code ec, std::size_t n) {
+    with_ws([this](auto& ws) { read_loop(ws); });
+  }
+
+  template <class WS>
+  void read_loop(WS& ws) {
+    ws.async_read(buffer, [this, &ws](error_code ec, std::size_t n) {
       if (ec) {
         close_info info;
         if (ws.reason().code != websocket::close_code::none) {
@@ -116,7 +226,7 @@ struct connection::impl {
       e.data = beast::buffers_to_string(buffer.data());
       buffer.consume(n);
       push_event(std::move(e));
-      read_loop();
+      read_loop(ws);
     });
   }
 
@@ -146,23 +256,25 @@ struct connection::impl {
       }
       write_next();
     };
-    switch (o.type) {
-      case outbound::kind::text:
-        ws.text(true);
-        ws.async_write(asio::buffer(o.data), done);
-        break;
-      case outbound::kind::binary:
-        ws.binary(true);
-        ws.async_write(asio::buffer(o.data), done);
-        break;
-      case outbound::kind::ping:
-        ws.async_ping({}, [done](error_code ec) { done(ec); });
-        break;
-      case outbound::kind::close:
-        ws.async_close(websocket::close_reason{static_cast<websocket::close_code>(o.code), o.data},
-                       [done](error_code ec) { done(ec); });
-        break;
-    }
+    with_ws([&](auto& ws) {
+      switch (o.type) {
+        case outbound::kind::text:
+          ws.text(true);
+          ws.async_write(asio::buffer(o.data), done);
+          break;
+        case outbound::kind::binary:
+          ws.binary(true);
+          ws.async_write(asio::buffer(o.data), done);
+          break;
+        case outbound::kind::ping:
+          ws.async_ping({}, [done](error_code ec) { done(ec); });
+          break;
+        case outbound::kind::close:
+          ws.async_close(websocket::close_reason{static_cast<websocket::close_code>(o.code), o.data},
+                         [done](error_code ec) { done(ec); });
+          break;
+      }
+    });
   }
 
   // io thread only. Pings on a fixed beat (not only when idle): the relay
@@ -178,7 +290,7 @@ struct connection::impl {
         // the read loop ends and callers see a closed connection.
         keepalive_expired = true;
         error_code ignored;
-        beast::get_lowest_layer(ws).socket().close(ignored);
+        lowest().socket().close(ignored);
         return;
       }
       push_outbound({outbound::kind::ping, {}});
@@ -196,44 +308,43 @@ connection::~connection() {
     d->socket_done = true;
     d->keepalive_timer.cancel();
     error_code ignored;
-    beast::get_lowest_layer(d->ws).socket().close(ignored);
+    d->lowest().socket().close(ignored);
   });
   if (d_->io_thread.joinable()) d_->io_thread.join();
 }
 
 void connection::check_url(const std::string& url) {
-  if (url.rfind("wss://", 0) == 0) throw url_error("wss:// is not supported yet: use ws://HOST:PORT");
-  if (!parse_ws_url(url)) throw url_error("invalid relay URL '" + url + "': expected ws://HOST:PORT[/path]");
+  if (!parse_ws_url(url))
+    throw url_error("invalid relay URL '" + url + "': expected ws://HOST:PORT[/path] or wss://HOST[:PORT][/path]");
 }
 
 std::unique_ptr<connection> connection::open(const std::string& url, duration timeout) {
+  connect_options options;
+  options.timeout = timeout;
+  return open(url, options);
+}
+
+std::unique_ptr<connection> connection::open(const std::string& url, const connect_options& options) {
   check_url(url);
-  auto parts = parse_ws_url(url);
+  auto parts = *parse_ws_url(url);
   auto d = std::make_unique<impl>();
-  try {
-    tcp::resolver resolver{d->ioc};
-    auto endpoints = resolver.resolve(parts->host, parts->port);
-    auto& stream = beast::get_lowest_layer(d->ws);
-    stream.expires_after(timeout);
-    stream.connect(endpoints);
-    stream.socket().set_option(tcp::no_delay(true));
-    stream.expires_never();
-    d->ws.set_option(websocket::stream_base::decorator(
-      [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "relay-client"); }));
-    d->ws.read_message_max(64 * 1024 * 1024);
-    // Pongs (and any other control frame) prove the relay is alive.
-    d->ws.control_callback([raw = d.get()](websocket::frame_type, beast::string_view) { raw->last_heard = clock::now(); });
-    // The handshake is synchronous here, bounded by a socket-level timeout.
-    timeval tv{static_cast<long>(timeout.count() / 1000), static_cast<long>(timeout.count() % 1000) * 1000};
-    setsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    d->ws.handshake(parts->host_header, parts->target);
-    timeval none{0, 0};
-    setsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
-  } catch (const boost::system::system_error& e) {
-    throw connect_error("cannot connect to " + url + ": " + e.code().message());
+  if (parts.tls) {
+    d->tls_context = make_client_tls_context(options.ca_file);
+    d->tls = std::make_unique<tls_ws>(d->ioc, *d->tls_context);
+  } else {
+    d->plain = std::make_unique<plain_ws>(d->ioc);
   }
+  d->with_ws([&](auto& ws) {
+    ws.set_option(websocket::stream_base::decorator(
+      [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "relay-client"); }));
+    ws.read_message_max(64 * 1024 * 1024);
+    // Pongs (and any other control frame) prove the relay is alive.
+    ws.control_callback([raw = d.get()](websocket::frame_type, beast::string_view) { raw->last_heard = clock::now(); });
+    d->connect(ws, url, parts, options.timeout);
+  });
   d->last_heard = clock::now();
   d->read_loop();
+  d->ioc.restart();
   d->io_thread = std::thread([raw = d.get()] { raw->ioc.run(); });
   return std::unique_ptr<connection>(new connection(std::move(d)));
 }

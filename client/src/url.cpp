@@ -3,10 +3,11 @@
 namespace relay::client {
 
 std::optional<ws_url> parse_ws_url(const std::string& url) {
-  const std::string scheme = "ws://";
-  if (url.rfind(scheme, 0) != 0) return std::nullopt;
-  auto rest = url.substr(scheme.size());
   ws_url out;
+  out.tls = url.rfind("wss://", 0) == 0;
+  if (!out.tls && url.rfind("ws://", 0) != 0) return std::nullopt;
+  auto rest = url.substr(out.tls ? 6 : 5);
+  const std::string default_port = out.tls ? "443" : "80";
   auto slash = rest.find('/');
   out.target = slash == std::string::npos ? "/" : rest.substr(slash);
   auto authority = rest.substr(0, slash);
@@ -17,13 +18,13 @@ std::optional<ws_url> parse_ws_url(const std::string& url) {
     if (close == std::string::npos) return std::nullopt;
     out.host = authority.substr(1, close - 1);
     auto after = authority.substr(close + 1);
-    if (after.empty()) out.port = "80";
+    if (after.empty()) out.port = default_port;
     else if (after.front() == ':' && after.size() > 1) out.port = after.substr(1);
     else return std::nullopt;
   } else {
     auto colon = authority.rfind(':');
     out.host = authority.substr(0, colon);
-    out.port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+    out.port = colon == std::string::npos ? default_port : authority.substr(colon + 1);
   }
   if (out.host.empty() || out.port.empty()) return std::nullopt;
   for (char c : out.port)

@@ -11,16 +11,43 @@ constexpr std::uint32_t header_limit = 8 * 1024;
 }  // namespace
 
 http_session::http_session(tcp::socket&& socket, caf::actor_system& sys, relay_core core,
-                           std::shared_ptr<session_tracker> tracker)
-    : stream_(std::move(socket)), sys_(sys), core_(std::move(core)), tracker_(std::move(tracker)) {}
+                           std::shared_ptr<session_tracker> tracker, std::shared_ptr<ssl::context> tls_context)
+    : stream_(std::move(socket)),
+      tls_context_(std::move(tls_context)),
+      sys_(sys),
+      core_(std::move(core)),
+      tracker_(std::move(tracker)) {
+  if (tls_context_) tls_.emplace(std::move(stream_), *tls_context_);
+}
 
 void http_session::start() {
+  if (!tls_) return read_request();
+  lowest().expires_after(request_timeout);
+  tls_->async_handshake(ssl::stream_base::server,
+                        beast::bind_front_handler(&http_session::on_handshake, shared_from_this()));
+}
+
+void http_session::on_handshake(error_code ec) {
+  if (ec) {
+    // Plain HTTP to the TLS port, an untrusting client, a scanner: nothing
+    // to answer in a protocol the other side understands.
+    error_code ignored;
+    auto ep = lowest().socket().remote_endpoint(ignored);
+    RELAY_LOG(debug, "TLS handshake failed peer=" << ep << ": " << ec.message());
+    lowest().socket().close(ignored);
+    return;
+  }
+  read_request();
+}
+
+void http_session::read_request() {
   parser_.emplace();
   parser_->header_limit(header_limit);
   parser_->body_limit(0);  // an upgrade request has no body
-  stream_.expires_after(request_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  lowest().expires_after(request_timeout);
+  with_stream([this](auto& stream) {
+    http::async_read(stream, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  });
 }
 
 void http_session::on_read(error_code ec, std::size_t) {
@@ -34,8 +61,12 @@ void http_session::on_read(error_code ec, std::size_t) {
     return reject(http::status::upgrade_required,
                   "this is a WebSocket relay: connect with a WebSocket client\n");
   }
-  auto session = std::make_shared<websocket_session>(stream_.release_socket(), sys_, core_, tracker_);
-  session->start(std::move(request));
+  if (tls_) {
+    std::make_shared<tls_websocket_session>(std::move(*tls_), sys_, core_, tracker_, tls_context_)
+      ->start(std::move(request));
+  } else {
+    std::make_shared<plain_websocket_session>(std::move(stream_), sys_, core_, tracker_)->start(std::move(request));
+  }
 }
 
 void http_session::reject(http::status status, std::string body) {
@@ -49,10 +80,12 @@ void http_session::reject(http::status status, std::string body) {
   response_.body() = std::move(body);
   response_.prepare_payload();
   response_.keep_alive(false);
-  stream_.expires_after(request_timeout);
-  http::async_write(stream_, response_, [self = shared_from_this()](error_code, std::size_t) {
-    error_code ignored;
-    self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  lowest().expires_after(request_timeout);
+  with_stream([this](auto& stream) {
+    http::async_write(stream, response_, [self = shared_from_this()](error_code, std::size_t) {
+      error_code ignored;
+      self->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    });
   });
 }
 

@@ -1,5 +1,6 @@
 // The first request on a new TCP connection: a WebSocket upgrade goes on
-// to a websocket_session; anything else gets a short 426 answer.
+// to a websocket_session; anything else gets a short 426 answer. With a
+// TLS context the TLS handshake comes first (bounded like the request).
 #pragma once
 
 #include <memory>
@@ -13,15 +14,30 @@ namespace relay::net {
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
+  /// `tls_context` non-null: this connection speaks TLS with that context
+  /// (the session keeps it alive; a reload only affects later connections).
   http_session(tcp::socket&& socket, caf::actor_system& sys, relay_core core,
-               std::shared_ptr<session_tracker> tracker);
+               std::shared_ptr<session_tracker> tracker, std::shared_ptr<ssl::context> tls_context = nullptr);
   void start();
 
  private:
+  void on_handshake(error_code ec);
+  void read_request();
   void on_read(error_code ec, std::size_t bytes);
   void reject(http::status status, std::string body);
 
-  beast::tcp_stream stream_;
+  /// Calls f(stream) with the stream requests travel on (TLS or plain).
+  template <class F>
+  void with_stream(F&& f) {
+    if (tls_) f(*tls_);
+    else f(stream_);
+  }
+  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : stream_; }
+  const beast::tcp_stream& lowest() const { return tls_ ? beast::get_lowest_layer(*tls_) : stream_; }
+
+  beast::tcp_stream stream_;  // moved into tls_ when TLS is on
+  std::shared_ptr<ssl::context> tls_context_;
+  std::optional<tls_stream> tls_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   http::response<http::string_body> response_;

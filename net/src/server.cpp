@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <stdexcept>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "asio.hpp"
 #include "http_session.hpp"
 #include "relay/log.hpp"
+#include "tls_context.hpp"
 #include "websocket_session.hpp"
 
 namespace relay::net {
@@ -48,6 +52,43 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   std::atomic<bool> stopping{false};
   std::atomic<bool> catching_signals{false};
   std::uint16_t bound_port = 0;
+  // wss://: the context new connections get (null = plain ws). Replaced
+  // whole on reload; sessions hold the one they started with.
+  mutable std::mutex tls_mutex;
+  std::shared_ptr<ssl::context> tls_context;
+
+  std::shared_ptr<ssl::context> current_tls() const {
+    std::lock_guard<std::mutex> guard{tls_mutex};
+    return tls_context;
+  }
+
+  bool reload_tls() {
+    if (!current_tls()) return false;
+    try {
+      auto fresh = make_tls_server_context(opts.tls_cert, opts.tls_key);
+      std::lock_guard<std::mutex> guard{tls_mutex};
+      tls_context = std::move(fresh);
+    } catch (const std::exception& e) {
+      RELAY_LOG(error, "TLS reload failed, keeping the previous certificate: " << e.what());
+      return false;
+    }
+    RELAY_LOG(info, "TLS certificate reloaded from " << opts.tls_cert << " (new connections only)");
+    return true;
+  }
+
+  // SIGINT/SIGTERM stop the server; SIGHUP reloads the certificate and
+  // waits for the next signal.
+  void wait_signal() {
+    signals.async_wait([self = shared_from_this()](error_code ec, int sig) {
+      if (ec) return;
+      RELAY_LOG(info, "signal " << sig << " received");
+      if (sig == SIGHUP) {
+        self->reload_tls();
+        return self->wait_signal();
+      }
+      self->begin_stop();
+    });
+  }
 
   void accept_next() {
     acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](error_code ec, tcp::socket s) {
@@ -79,7 +120,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       error_code ignored;
       socket.close(ignored);
     } else {
-      std::make_shared<http_session>(std::move(socket), sys, core, tracker)->start();
+      std::make_shared<http_session>(std::move(socket), sys, core, tracker, current_tls())->start();
     }
     accept_next();
   }
@@ -114,6 +155,13 @@ server::~server() {
 
 void server::start() {
   auto& d = *impl_;
+  if (d.opts.tls_cert.empty() != d.opts.tls_key.empty())
+    throw std::invalid_argument("a TLS certificate and key go together");
+  if (!d.opts.tls_cert.empty()) {
+    auto ctx = make_tls_server_context(d.opts.tls_cert, d.opts.tls_key);
+    std::lock_guard<std::mutex> guard{d.tls_mutex};
+    d.tls_context = std::move(ctx);
+  }
   error_code ec;
   auto address = asio::ip::make_address(d.opts.host, ec);
   if (ec) throw std::system_error(ec, "invalid listen address '" + d.opts.host + "'");
@@ -135,12 +183,15 @@ void server::catch_signals() {
   if (d.catching_signals.exchange(true)) return;
   d.signals.add(SIGINT);
   d.signals.add(SIGTERM);
-  d.signals.async_wait([self = impl_](error_code ec, int sig) {
-    if (ec) return;
-    RELAY_LOG(info, "signal " << sig << " received");
-    self->begin_stop();
-  });
+  // Only a TLS server has something to reload; a plain one keeps SIGHUP's
+  // default (a relay started from a terminal still ends with it).
+  if (!d.opts.tls_cert.empty()) d.signals.add(SIGHUP);
+  d.wait_signal();
 }
+
+bool server::reload_tls() { return impl_->reload_tls(); }
+
+bool server::tls() const { return impl_->current_tls() != nullptr; }
 
 void server::run(bool until_signal) {
   auto& d = *impl_;
@@ -200,7 +251,8 @@ int serve_until_signal(caf::actor_system& sys, const relay_core& core, const ser
   }
   bool v6 = opts.host.find(':') != std::string::npos;
   auto host = v6 ? "[" + opts.host + "]" : opts.host;
-  std::printf("listening on ws://%s:%u\n", host.c_str(), static_cast<unsigned>(srv.port()));
+  std::printf("listening on %s://%s:%u\n", srv.tls() ? "wss" : "ws", host.c_str(),
+              static_cast<unsigned>(srv.port()));
   std::fflush(stdout);
   RELAY_LOG(info, "relay ready on " << host << ":" << srv.port());
   srv.run(true);

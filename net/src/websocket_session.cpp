@@ -25,21 +25,26 @@ std::string endpoint_text(const tcp::socket& s) {
 }
 }  // namespace
 
-websocket_session::websocket_session(tcp::socket&& socket, caf::actor_system& sys, relay_core core,
-                                     std::shared_ptr<session_tracker> tracker)
-    : ws_(std::move(socket)),
+template <class Stream>
+basic_websocket_session<Stream>::basic_websocket_session(Stream&& stream, caf::actor_system& sys, relay_core core,
+                                                         std::shared_ptr<session_tracker> tracker,
+                                                         std::shared_ptr<ssl::context> tls_context)
+    : tls_context_(std::move(tls_context)),
+      ws_(std::move(stream)),
       kill_timer_(ws_.get_executor()),
       sys_(sys),
       core_(std::move(core)),
       tracker_(std::move(tracker)),
       peer_(endpoint_text(beast::get_lowest_layer(ws_).socket())) {}
 
-websocket_session::~websocket_session() {
+template <class Stream>
+basic_websocket_session<Stream>::~basic_websocket_session() {
   tracker_->remove(this);
   core_.stats->connections_closed.fetch_add(1, std::memory_order_relaxed);
 }
 
-void websocket_session::start(http::request<http::empty_body> request) {
+template <class Stream>
+void basic_websocket_session<Stream>::start(http::request<http::empty_body> request) {
   // The WebSocket layer keeps its own timers; the tcp_stream's must be off.
   beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeouts{};
@@ -62,10 +67,11 @@ void websocket_session::start(http::request<http::empty_body> request) {
       caf::anon_send(actor_, activity_atom::value);
     }
   });
-  ws_.async_accept(request, beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+  ws_.async_accept(request, beast::bind_front_handler(&basic_websocket_session::on_accept, shared_from_this()));
 }
 
-void websocket_session::on_accept(error_code ec) {
+template <class Stream>
+void basic_websocket_session<Stream>::on_accept(error_code ec) {
   if (ec) return finish("upgrade failed");
   core_.stats->connections_opened.fetch_add(1, std::memory_order_relaxed);
   tracker_->add(shared_from_this());
@@ -74,12 +80,14 @@ void websocket_session::on_accept(error_code ec) {
   read_next();
 }
 
-bool websocket_session::credit_exhausted() const {
+template <class Stream>
+bool basic_websocket_session<Stream>::credit_exhausted() const {
   return inflight_frames_.load() >= core_.config->max_inflight_frames ||
          (inflight_frames_.load() > 0 && inflight_bytes_.load() >= core_.config->max_inflight_bytes);
 }
 
-void websocket_session::read_next() {
+template <class Stream>
+void basic_websocket_session<Stream>::read_next() {
   if (finished_ || closing_started_) return;
   if (credit_exhausted()) {
     // Stop reading: the kernel buffers fill and TCP slows the client down.
@@ -87,10 +95,11 @@ void websocket_session::read_next() {
     // Credit may have come back between the check and the flag.
     if (credit_exhausted() || !read_paused_.exchange(false)) return;
   }
-  ws_.async_read(read_buffer_, beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+  ws_.async_read(read_buffer_, beast::bind_front_handler(&basic_websocket_session::on_read, shared_from_this()));
 }
 
-void websocket_session::on_read(error_code ec, std::size_t bytes) {
+template <class Stream>
+void basic_websocket_session<Stream>::on_read(error_code ec, std::size_t bytes) {
   if (ec) {
     if (ec == websocket::error::message_too_big) {
       core_.stats->oversize_closes.fetch_add(1, std::memory_order_relaxed);
@@ -108,7 +117,8 @@ void websocket_session::on_read(error_code ec, std::size_t bytes) {
   read_next();
 }
 
-void websocket_session::frame_consumed(std::size_t bytes) {
+template <class Stream>
+void basic_websocket_session<Stream>::frame_consumed(std::size_t bytes) {
   inflight_frames_.fetch_sub(1);
   inflight_bytes_.fetch_sub(bytes);
   if (read_paused_.load() && !credit_exhausted() && read_paused_.exchange(false)) {
@@ -116,7 +126,8 @@ void websocket_session::frame_consumed(std::size_t bytes) {
   }
 }
 
-void websocket_session::send_text(shared_frame frame) {
+template <class Stream>
+void basic_websocket_session<Stream>::send_text(shared_frame frame) {
   bool kick = false;
   {
     std::lock_guard<std::mutex> guard{out_mutex_};
@@ -146,7 +157,8 @@ void websocket_session::send_text(shared_frame frame) {
   if (kick) asio::post(ws_.get_executor(), [self = shared_from_this()] { self->write_next(); });
 }
 
-void websocket_session::close(std::uint16_t code, std::string reason) {
+template <class Stream>
+void basic_websocket_session<Stream>::close(std::uint16_t code, std::string reason) {
   bool kick = false;
   {
     std::lock_guard<std::mutex> guard{out_mutex_};
@@ -162,7 +174,8 @@ void websocket_session::close(std::uint16_t code, std::string reason) {
   });
 }
 
-void websocket_session::write_next() {
+template <class Stream>
+void basic_websocket_session<Stream>::write_next() {
   if (finished_) return;
   {
     std::lock_guard<std::mutex> guard{out_mutex_};
@@ -180,10 +193,11 @@ void websocket_session::write_next() {
   }
   ws_.text(true);
   ws_.async_write(asio::buffer(*in_flight_),
-                  beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+                  beast::bind_front_handler(&basic_websocket_session::on_write, shared_from_this()));
 }
 
-void websocket_session::on_write(error_code ec, std::size_t) {
+template <class Stream>
+void basic_websocket_session<Stream>::on_write(error_code ec, std::size_t) {
   {
     std::lock_guard<std::mutex> guard{out_mutex_};
     if (in_flight_) out_bytes_ -= std::min(out_bytes_, in_flight_->size());
@@ -193,7 +207,8 @@ void websocket_session::on_write(error_code ec, std::size_t) {
   write_next();
 }
 
-void websocket_session::start_close() {
+template <class Stream>
+void basic_websocket_session<Stream>::start_close() {
   if (closing_started_ || finished_) return;
   closing_started_ = true;
   auto reason = *pending_close_;
@@ -201,7 +216,8 @@ void websocket_session::start_close() {
   ws_.async_close(reason, [self = shared_from_this()](error_code) { self->finish("closed by relay"); });
 }
 
-void websocket_session::arm_kill_timer() {
+template <class Stream>
+void basic_websocket_session<Stream>::arm_kill_timer() {
   kill_timer_.expires_after(close_grace);
   kill_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (ec || self->finished_) return;
@@ -210,7 +226,8 @@ void websocket_session::arm_kill_timer() {
   });
 }
 
-void websocket_session::finish(const char* why) {
+template <class Stream>
+void basic_websocket_session<Stream>::finish(const char* why) {
   if (finished_) return;
   finished_ = true;
   {
@@ -229,5 +246,8 @@ void websocket_session::finish(const char* why) {
   // Dropping the actor handle breaks the session <-> actor cycle.
   actor_ = nullptr;
 }
+
+template class basic_websocket_session<plain_stream>;
+template class basic_websocket_session<tls_stream>;
 
 }  // namespace relay::net

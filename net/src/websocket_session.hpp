@@ -1,6 +1,6 @@
-// One upgraded WebSocket connection. Owns the socket, reads frames and
-// hands them to its connection actor, writes the frames the actor queues.
-// It knows nothing of the protocol.
+// One upgraded WebSocket connection. Owns the socket (plain TCP or TLS),
+// reads frames and hands them to its connection actor, writes the frames
+// the actor queues. It knows nothing of the protocol.
 #pragma once
 
 #include <atomic>
@@ -18,11 +18,24 @@
 
 namespace relay::net {
 
-class websocket_session : public transport, public std::enable_shared_from_this<websocket_session> {
+/// What the rest of the net layer sees of a session, whatever runs under
+/// it (the tracker closes them all at shutdown through this).
+class websocket_session : public transport {};
+
+/// The session over one stream type: plain_stream or tls_stream (asio.hpp).
+/// The member functions are defined and explicitly instantiated for those
+/// two in websocket_session.cpp, so per-frame work has no virtual hop
+/// beyond the transport interface itself.
+template <class Stream>
+class basic_websocket_session : public websocket_session,
+                                public std::enable_shared_from_this<basic_websocket_session<Stream>> {
  public:
-  websocket_session(tcp::socket&& socket, caf::actor_system& sys, relay_core core,
-                    std::shared_ptr<session_tracker> tracker);
-  ~websocket_session() override;
+  /// `tls_context` (TLS only) is kept alive as long as the session, so a
+  /// certificate reload never pulls it from under a live connection.
+  basic_websocket_session(Stream&& stream, caf::actor_system& sys, relay_core core,
+                          std::shared_ptr<session_tracker> tracker,
+                          std::shared_ptr<ssl::context> tls_context = nullptr);
+  ~basic_websocket_session() override;
 
   /// Completes the upgrade of `request` and starts serving.
   void start(http::request<http::empty_body> request);
@@ -34,6 +47,8 @@ class websocket_session : public transport, public std::enable_shared_from_this<
   std::string peer() const override { return peer_; }
 
  private:
+  using std::enable_shared_from_this<basic_websocket_session<Stream>>::shared_from_this;
+
   void on_accept(error_code ec);
   void read_next();
   void on_read(error_code ec, std::size_t bytes);
@@ -44,7 +59,8 @@ class websocket_session : public transport, public std::enable_shared_from_this<
   void finish(const char* why);
   bool credit_exhausted() const;
 
-  websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<ssl::context> tls_context_;  // declared first: outlives ws_
+  websocket::stream<Stream> ws_;
   beast::flat_buffer read_buffer_;
   asio::steady_timer kill_timer_;
   caf::actor_system& sys_;
@@ -72,5 +88,8 @@ class websocket_session : public transport, public std::enable_shared_from_this<
   bool closing_started_ = false;
   bool finished_ = false;
 };
+
+using plain_websocket_session = basic_websocket_session<plain_stream>;
+using tls_websocket_session = basic_websocket_session<tls_stream>;
 
 }  // namespace relay::net

@@ -65,20 +65,25 @@ relay_process::relay_process(std::vector<std::string> extra_args, const std::str
   // The pipe stays open for the program's life: closing it would kill the
   // program with SIGPIPE on its next line of output.
   stdout_fd_ = out_pipe[0];
-  const std::string prefix = "listening on ws://127.0.0.1:";
+  // "listening on ws://127.0.0.1:PORT", or wss:// when TLS is on.
+  std::string scheme;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     auto line = read_line(std::max(left, std::chrono::milliseconds(0)));
     INFO("stdout so far: " << pending_);
     REQUIRE(line);
-    if (line->rfind(prefix, 0) == 0) {
-      port_ = static_cast<std::uint16_t>(std::stoi(line->substr(prefix.size())));
-      break;
+    for (std::string s : {"ws", "wss"}) {
+      const std::string prefix = "listening on " + s + "://127.0.0.1:";
+      if (line->rfind(prefix, 0) == 0) {
+        scheme = s;
+        port_ = static_cast<std::uint16_t>(std::stoi(line->substr(prefix.size())));
+      }
     }
+    if (!scheme.empty()) break;
     startup_lines_.push_back(*line);
   }
-  url_ = "ws://127.0.0.1:" + std::to_string(port_);
+  url_ = scheme + "://127.0.0.1:" + std::to_string(port_);
 }
 
 std::optional<std::string> relay_process::read_line(std::chrono::milliseconds timeout) {

@@ -21,7 +21,7 @@ class relay_process {
   relay_process(const relay_process&) = delete;
   relay_process& operator=(const relay_process&) = delete;
 
-  /// ws://127.0.0.1:PORT
+  /// ws://127.0.0.1:PORT (wss:// when the relay serves TLS)
   const std::string& url() const { return url_; }
   std::uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }

@@ -85,7 +85,8 @@ int run(const args& a, context& ctx) {
 command connect_command() {
   return {"connect", "claim a rendezvous code, then chat with its owner over stdin/stdout",
           "Usage: relay-cli connect --url URL --key FILE --code CODE [--linger SECONDS]\n"
-          "                         [--claim-timeout SECONDS] [--keepalive SECONDS] [--json]\n"
+          "                         [--claim-timeout SECONDS] [--keepalive SECONDS] [--ca FILE]\n"
+          "                         [--json]\n"
           "\n"
           "Claims CODE (printed by the peer's `relay-cli listen`), prints the peer's\n"
           "fingerprint (\"peer: <hex>\"), then sends each line of stdin to the peer\n"
@@ -93,7 +94,9 @@ command connect_command() {
           "as \"<short fingerprint>: <text>\". At the end of stdin it waits --linger\n"
           "seconds for replies and exits 0.\n"
           "\n"
-          "  --url URL                relay address, ws://HOST:PORT\n"
+          "  --url URL                relay address, ws://HOST:PORT or wss://HOST[:PORT]\n"
+          "  --ca FILE                wss:// only: PEM CA certificate(s) to trust\n"
+          "                           instead of the system's (e.g. a test CA)\n"
           "  --key FILE               identity key file\n"
           "  --code CODE              the peer's rendezvous code (ABC-DEF-GHI; case\n"
           "                           and dashes do not matter)\n"
@@ -104,7 +107,7 @@ command connect_command() {
           "  --json                   {\"event\":\"peer\",\"fingerprint\":..,\"algorithm\":..},\n"
           "                           then messages as in `relay-cli listen --json`\n",
           {{"url", true}, {"key", true}, {"code", true}, {"linger", true}, {"claim-timeout", true},
-           {"keepalive", true}},
+           {"keepalive", true}, {"ca", true}},
           run};
 }
 

@@ -43,7 +43,7 @@ int run(const args& a, context& ctx) {
 command listen_command() {
   return {"listen", "print a rendezvous code, then every message received",
           "Usage: relay-cli listen --url URL --key FILE [--count N] [--timeout SECONDS]\n"
-          "                        [--keepalive SECONDS] [--json]\n"
+          "                        [--keepalive SECONDS] [--ca FILE] [--json]\n"
           "\n"
           "Authenticates, asks the relay for a one-time rendezvous code and prints\n"
           "it (\"code: ABC-DEF-GHI\"); a peer claims it with `relay-cli connect`.\n"
@@ -51,7 +51,9 @@ command listen_command() {
           "(\"<short fingerprint> (hex): <hex>\" when the payload is not printable\n"
           "UTF-8). Runs until SIGINT/SIGTERM (exit 0), N messages, or the timeout.\n"
           "\n"
-          "  --url URL          relay address, ws://HOST:PORT\n"
+          "  --url URL          relay address, ws://HOST:PORT or wss://HOST[:PORT]\n"
+          "  --ca FILE          wss:// only: PEM CA certificate(s) to trust instead\n"
+          "                     of the system's (e.g. a test CA)\n"
           "  --key FILE         identity key file\n"
           "  --count N          exit 0 after N messages\n"
           "  --timeout SECONDS  stop after this long (exit 0; exit 4 if --count\n"
@@ -61,7 +63,7 @@ command listen_command() {
           "  --json             one object per line: {\"event\":\"code\",\"code\":..},\n"
           "                     {\"event\":\"message\",\"source\":<hex>,\"payload_text\":<string\n"
           "                     or null if not UTF-8>,\"payload_hex\":..}\n",
-          {{"url", true}, {"key", true}, {"count", true}, {"timeout", true}, {"keepalive", true}},
+          {{"url", true}, {"key", true}, {"count", true}, {"timeout", true}, {"keepalive", true}, {"ca", true}},
           run};
 }
 

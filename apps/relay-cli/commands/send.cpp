@@ -47,19 +47,22 @@ int run(const args& a, context& ctx) {
 
 command send_command() {
   return {"send", "send one message to a fingerprint",
-          "Usage: relay-cli send --url URL --key FILE --to FPHEX (--text TEXT | --file FILE) [--json]\n"
+          "Usage: relay-cli send --url URL --key FILE --to FPHEX (--text TEXT | --file FILE) [--ca FILE]\n"
+          "                      [--json]\n"
           "\n"
           "Sends one message to every connection of the identity FPHEX and exits.\n"
           "The relay drops messages to identities that are not connected without\n"
           "telling the sender, so exit 0 means \"handed to the relay\".\n"
           "\n"
-          "  --url URL     relay address, ws://HOST:PORT\n"
+          "  --url URL     relay address, ws://HOST:PORT or wss://HOST[:PORT]\n"
+          "  --ca FILE     wss:// only: PEM CA certificate(s) to trust instead of the\n"
+          "                system's (e.g. a test CA)\n"
           "  --key FILE    identity key file\n"
           "  --to FPHEX    the recipient's fingerprint (64 hex digits)\n"
           "  --text TEXT   the payload as UTF-8 text\n"
           "  --file FILE   the payload: the file's bytes\n"
           "  --json        print {\"event\":\"sent\",\"destination\":..,\"bytes\":..}\n",
-          {{"url", true}, {"key", true}, {"to", true}, {"text", true}, {"file", true}},
+          {{"url", true}, {"key", true}, {"to", true}, {"text", true}, {"file", true}, {"ca", true}},
           run};
 }
 

@@ -7,6 +7,8 @@
 //
 //   auto key = relay::client::load_key_file("me.key");
 //   auto c = relay::client::connection::open("ws://127.0.0.1:8080");
+//   // or wss://, verified against the system's CAs or a CA file:
+//   //   connection::open("wss://relay.example:443", {.ca_file = "ca.pem"});
 //   c->authenticate(key, 5s, 300ms);       // throws auth_error if refused
 //   c->enable_keepalive(30s);               // stay under the relay's idle timeout
 //   std::string code = c->get_rendezvous(); // hand this to the peer
@@ -50,12 +52,24 @@ using message_handler = std::function<void(const protocol::message&)>;
 /// Why run_events() returned (a closed connection throws instead).
 enum class run_end { stopped, timed_out };
 
+/// How open() connects.
+struct connect_options {
+  /// Bounds the TCP connect, the TLS handshake and the WebSocket upgrade.
+  duration timeout = 5s;
+  /// wss:// only: PEM file of the CA certificate(s) to trust; empty means
+  /// the system's default trust store. The relay's certificate must chain to
+  /// one of them and name the URL's host (DNS name or IP address).
+  std::string ca_file;
+};
+
 class connection {
  public:
-  /// Connects and upgrades to `url` (ws://HOST:PORT[/path]). Throws
-  /// url_error for a malformed URL or wss:// (TLS is not supported yet),
-  /// connect_error when the relay cannot be reached or refuses the upgrade.
+  /// Connects and upgrades to `url` (ws://HOST:PORT[/path] or
+  /// wss://HOST[:PORT][/path]). Throws url_error for a malformed URL,
+  /// connect_error when the relay cannot be reached, its certificate is not
+  /// trusted or does not name the host (wss://), or it refuses the upgrade.
   static std::unique_ptr<connection> open(const std::string& url, duration timeout = 5s);
+  static std::unique_ptr<connection> open(const std::string& url, const connect_options& options);
 
   /// The URL check open() starts with, without connecting: throws
   /// url_error for what open() would refuse (lets a tool report a bad

@@ -20,6 +20,9 @@ struct server_options {
   unsigned io_threads = 2;    ///< threads running the Asio event loop (2 measured best on 2 cores)
   /// Time the whole graceful shutdown may take before remaining sockets are cut.
   unsigned shutdown_grace_ms = 3000;
+  /// wss://: PEM certificate chain and private key (both or neither; empty =
+  /// plain ws://). Read at start(); re-read on SIGHUP (see reload_tls()).
+  std::string tls_cert, tls_key;
   /// Metrics and health endpoint started by serve_until_signal (off by default).
   admin_options admin;
 };
@@ -42,9 +45,19 @@ class server {
   /// The bound port (useful with port 0). Valid after start().
   std::uint16_t port() const;
 
-  /// From now on SIGINT and SIGTERM trigger stop(). Call it before telling
-  /// anyone the server is ready, so an early signal still stops it cleanly.
+  /// From now on SIGINT and SIGTERM trigger stop() (and, with TLS, SIGHUP
+  /// triggers reload_tls()). Call it before telling anyone the server is
+  /// ready, so an early signal still stops it cleanly.
   void catch_signals();
+
+  /// Re-reads the TLS certificate and key files into a new context used by
+  /// connections accepted from now on; open connections keep theirs. On
+  /// failure logs an error, keeps the current context and returns false.
+  /// Thread-safe. Also false when TLS is off.
+  bool reload_tls();
+
+  /// TLS is on (wss://).
+  bool tls() const;
 
   /// Runs the event loop on the configured threads until stop() completes.
   /// With `until_signal`, catch_signals() is called first (if it was not).
@@ -67,7 +80,7 @@ class server {
 
 /// The whole life of a relay front end for a main(): starts a server for
 /// `core`, then the admin endpoint if `opts.admin.enabled` (printing "admin
-/// listening on http://HOST:PORT"), prints "listening on ws://HOST:PORT" on stdout, serves until
+/// listening on http://HOST:PORT"), prints "listening on ws://HOST:PORT" (wss:// with TLS) on stdout, serves until
 /// SIGINT/SIGTERM (graceful: close 1001 to every client), then stops the
 /// core's actors. Returns the process exit status: 0, or 1 when the address
 /// cannot be bound (the reason goes to stderr).
