@@ -41,7 +41,8 @@ bool read_until(int fd, std::string& acc, const std::string& until, std::chrono:
 
 }  // namespace
 
-relay_process::relay_process(std::vector<std::string> extra_args, const std::string& program) {
+relay_process::relay_process(std::vector<std::string> extra_args, const std::string& program,
+                             const std::string& stderr_path) {
   std::vector<std::string> args{(bin_dir() / program).string(), "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   int out_pipe[2];
@@ -53,7 +54,10 @@ relay_process::relay_process(std::vector<std::string> extra_args, const std::str
     close(out_pipe[0]);
     close(out_pipe[1]);
     // Keep the relay's log out of the test output unless asked for.
-    if (!std::getenv("RELAY_TEST_LOGS")) {
+    if (!stderr_path.empty()) {
+      int log = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (log >= 0) dup2(log, STDERR_FILENO);
+    } else if (!std::getenv("RELAY_TEST_LOGS")) {
       int devnull = open("/dev/null", O_WRONLY);
       dup2(devnull, STDERR_FILENO);
     }

@@ -16,7 +16,10 @@ class relay_process {
  public:
   /// Starts `bin/<program> --listen 127.0.0.1:0 <extra_args>`; fails the
   /// test if it does not report its address within 10 s.
-  explicit relay_process(std::vector<std::string> extra_args = {}, const std::string& program = "relay");
+  /// With `stderr_path`, the program's stderr goes to that file (created or
+  /// truncated) instead of being discarded.
+  explicit relay_process(std::vector<std::string> extra_args = {}, const std::string& program = "relay",
+                         const std::string& stderr_path = {});
   ~relay_process();
   relay_process(const relay_process&) = delete;
   relay_process& operator=(const relay_process&) = delete;
