@@ -143,12 +143,14 @@ void basic_websocket_session<Stream>::send_text(shared_frame frame) {
       // out right after the write in progress.
       out_queue_.clear();
       out_bytes_ = in_flight_ ? in_flight_->size() : 0;
+      queued_gauge_.update(out_bytes_);
       pending_close_ = websocket::close_reason{static_cast<websocket::close_code>(close_code::policy_violation), "slow consumer"};
       asio::post(ws_.get_executor(), [self = shared_from_this()] { self->arm_kill_timer(); });
       kick = !writing_;
       writing_ = true;
     } else {
       out_bytes_ += size;
+      queued_gauge_.update(out_bytes_);
       out_queue_.push_back(std::move(frame));
       kick = !writing_;
       writing_ = true;
@@ -201,6 +203,7 @@ void basic_websocket_session<Stream>::on_write(error_code ec, std::size_t) {
   {
     std::lock_guard<std::mutex> guard{out_mutex_};
     if (in_flight_) out_bytes_ -= std::min(out_bytes_, in_flight_->size());
+    queued_gauge_.update(out_bytes_);
     in_flight_.reset();
   }
   if (ec) return finish("write failed");
@@ -234,6 +237,8 @@ void basic_websocket_session<Stream>::finish(const char* why) {
     std::lock_guard<std::mutex> guard{out_mutex_};
     close_requested_ = true;
     out_queue_.clear();
+    out_bytes_ = in_flight_ ? in_flight_->size() : 0;  // the dropped frames are no longer queued
+    queued_gauge_.update(out_bytes_);
   }
   kill_timer_.cancel();
   error_code ignored;

@@ -14,6 +14,7 @@
 #include "asio.hpp"
 #include "relay/actors/relay_core.hpp"
 #include "relay/actors/transport.hpp"
+#include "queue_gauge.hpp"
 #include "session_tracker.hpp"
 
 namespace relay::net {
@@ -79,6 +80,7 @@ class basic_websocket_session : public websocket_session,
   std::mutex out_mutex_;
   std::deque<shared_frame> out_queue_;
   std::size_t out_bytes_ = 0;  // bytes queued, including the frame being written
+  queue_gauge queued_gauge_{core_.stats};  // out_bytes_ mirrored into the metrics
   bool writing_ = false;       // a write (or the close) is in progress on the strand
   bool close_requested_ = false;
   std::optional<websocket::close_reason> pending_close_;
