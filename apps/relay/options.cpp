@@ -34,6 +34,19 @@ options:
                                   devices per identity; one more is refused
                                   with 1008 (default 64)
   --max-connections N             simultaneous connections (default 100000)
+  --connections-per-ip RATE       new connections per second per client IP
+                                  (default 20, burst 2x)
+  --auth-failures-per-ip N        failed authentications per minute per IP,
+                                  then HTTP 429 until it refills (default 10)
+  --claims-per-connection N       GetIdentity per minute per connection (default 30)
+  --claims-per-ip N               GetIdentity per minute per client IP (default 60)
+  --messages-per-connection RATE  messages per second per connection; excess is
+                                  read more slowly, not dropped (default 2000)
+  --bytes-per-connection RATE     inbound bytes per second per connection,
+                                  back-pressured the same way (default 16777216)
+  --limit-loopback                apply per-IP limits to loopback clients too
+  --trust-proxy                   take the client IP from X-Forwarded-For
+                                  (only behind your own reverse proxy)
   --io-threads N                  network threads (default 2)
   --workers N                     actor scheduler threads (default 2)
   --log-level LEVEL               debug, info, warn, error or off (default info)
@@ -80,6 +93,14 @@ bool parse_seconds(const std::string& text, std::chrono::milliseconds& out) {
   return out.count() > 0;
 }
 
+bool parse_rate(const std::string& text, double& out) {
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value <= 0) return false;
+  out = value;
+  return true;
+}
+
 template <class Int>
 bool parse_count(const std::string& text, Int& out, Int min = 1) {
   Int value{};
@@ -115,6 +136,12 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     {"--max-live-codes", {[&](const std::string& v) { return parse_count(v, c.max_live_codes); }, "a count >= 1"}},
     {"--max-connections-per-identity", {[&](const std::string& v) { return parse_count(v, c.max_connections_per_identity); }, "a count >= 1"}},
     {"--max-connections", {[&](const std::string& v) { return parse_count(v, c.max_connections); }, "a count >= 1"}},
+    {"--connections-per-ip", {[&](const std::string& v) { return parse_rate(v, c.connections_per_ip_per_second); }, "a rate > 0"}},
+    {"--auth-failures-per-ip", {[&](const std::string& v) { return parse_rate(v, c.auth_failures_per_ip_per_minute); }, "a count > 0"}},
+    {"--claims-per-connection", {[&](const std::string& v) { return parse_rate(v, c.claims_per_connection_per_minute); }, "a count > 0"}},
+    {"--claims-per-ip", {[&](const std::string& v) { return parse_rate(v, c.claims_per_ip_per_minute); }, "a count > 0"}},
+    {"--messages-per-connection", {[&](const std::string& v) { return parse_rate(v, c.messages_per_connection_per_second); }, "a rate > 0"}},
+    {"--bytes-per-connection", {[&](const std::string& v) { return parse_rate(v, c.bytes_per_connection_per_second); }, "a rate > 0"}},
     {"--io-threads", {[&](const std::string& v) { return parse_count(v, out.server.io_threads) && out.server.io_threads <= 64; }, "1..64"}},
     {"--workers", {[&](const std::string& v) { return parse_count(v, out.workers) && out.workers <= 64; }, "1..64"}},
     {"--cluster-listen", {[&](const std::string& v) { return (out.cluster.listen = v), true; }, "HOST:PORT"}},
@@ -133,6 +160,14 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
 
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--limit-loopback") {
+      c.limit_loopback = true;
+      continue;
+    }
+    if (arg == "--trust-proxy") {
+      c.trust_proxy = true;
+      continue;
+    }
     if (arg == "--help" || arg == "-h") {
       std::cout << usage_text;
       return parse_outcome::exit_ok;

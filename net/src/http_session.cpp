@@ -1,5 +1,6 @@
 #include "http_session.hpp"
 
+#include "relay/actors/rate_limits.hpp"
 #include "relay/log.hpp"
 #include "websocket_session.hpp"
 
@@ -61,12 +62,41 @@ void http_session::on_read(error_code ec, std::size_t) {
     return reject(http::status::upgrade_required,
                   "this is a WebSocket relay: connect with a WebSocket client\n");
   }
+  auto ip = client_ip(request);
+  if (core_.limits->auth_blocked(ip)) {
+    core_.stats->connections_auth_blocked.fetch_add(1, std::memory_order_relaxed);
+    RELAY_LOG(info, "refused ip=" << ip << " reason=\"too many failed authentications\"");
+    return reject(http::status::too_many_requests, "too many failed authentications: retry later\n");
+  }
+  if (!core_.limits->allow_connection(ip)) {
+    core_.stats->connections_rate_limited.fetch_add(1, std::memory_order_relaxed);
+    RELAY_LOG(debug, "refused ip=" << ip << " reason=\"connection rate\"");
+    return reject(http::status::too_many_requests, "too many new connections: retry later\n");
+  }
   if (tls_) {
     std::make_shared<tls_websocket_session>(std::move(*tls_), sys_, core_, tracker_, tls_context_)
-      ->start(std::move(request));
+      ->start(std::move(request), std::move(ip));
   } else {
-    std::make_shared<plain_websocket_session>(std::move(stream_), sys_, core_, tracker_)->start(std::move(request));
+    std::make_shared<plain_websocket_session>(std::move(stream_), sys_, core_, tracker_)
+      ->start(std::move(request), std::move(ip));
   }
+}
+
+std::string http_session::client_ip(const http::request<http::empty_body>& request) const {
+  if (core_.config->trust_proxy) {
+    // The proxy appends the address it saw; entries before it are the
+    // client's own claims and cannot be trusted.
+    auto xff = request["X-Forwarded-For"];
+    if (!xff.empty()) {
+      auto last = std::string(xff.substr(xff.rfind(',') == beast::string_view::npos ? 0 : xff.rfind(',') + 1));
+      auto first = last.find_first_not_of(" \t");
+      auto end = last.find_last_not_of(" \t");
+      if (first != std::string::npos) return last.substr(first, end - first + 1);
+    }
+  }
+  error_code ec;
+  auto ep = lowest().socket().remote_endpoint(ec);
+  return ec ? std::string{"?"} : ep.address().to_string();
 }
 
 void http_session::reject(http::status status, std::string body) {
@@ -77,6 +107,7 @@ void http_session::reject(http::status status, std::string body) {
   response_.set(http::field::content_type, "text/plain");
   response_.set(http::field::connection, "close");
   if (status == http::status::upgrade_required) response_.set(http::field::upgrade, "websocket");
+  if (status == http::status::too_many_requests) response_.set(http::field::retry_after, "60");
   response_.body() = std::move(body);
   response_.prepare_payload();
   response_.keep_alive(false);

@@ -25,6 +25,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void read_request();
   void on_read(error_code ec, std::size_t bytes);
   void reject(http::status status, std::string body);
+  /// The client's IP: the socket's peer, or with --trust-proxy the last
+  /// X-Forwarded-For entry.
+  std::string client_ip(const http::request<http::empty_body>& request) const;
 
   /// Calls f(stream) with the stream requests travel on (TLS or plain).
   template <class F>

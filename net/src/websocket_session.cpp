@@ -44,7 +44,8 @@ basic_websocket_session<Stream>::~basic_websocket_session() {
 }
 
 template <class Stream>
-void basic_websocket_session<Stream>::start(http::request<http::empty_body> request) {
+void basic_websocket_session<Stream>::start(http::request<http::empty_body> request, std::string client_ip) {
+  client_ip_ = std::move(client_ip);
   // The WebSocket layer keeps its own timers; the tcp_stream's must be off.
   beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeouts{};
@@ -76,7 +77,7 @@ void basic_websocket_session<Stream>::on_accept(error_code ec) {
   core_.stats->connections_opened.fetch_add(1, std::memory_order_relaxed);
   tracker_->add(shared_from_this());
   RELAY_LOG(info, "connected peer=" << peer_);
-  actor_ = spawn_connection(sys_, core_, shared_from_this());
+  actor_ = spawn_connection(sys_, core_, shared_from_this(), client_ip_);
   read_next();
 }
 

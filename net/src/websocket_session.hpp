@@ -39,7 +39,7 @@ class basic_websocket_session : public websocket_session,
   ~basic_websocket_session() override;
 
   /// Completes the upgrade of `request` and starts serving.
-  void start(http::request<http::empty_body> request);
+  void start(http::request<http::empty_body> request, std::string client_ip);
 
   // transport
   void send_text(shared_frame frame) override;
@@ -69,6 +69,7 @@ class basic_websocket_session : public websocket_session,
   std::shared_ptr<session_tracker> tracker_;
   caf::actor actor_;
   std::string peer_;
+  std::string client_ip_;
 
   // Inbound credit: frames/bytes handed to the actor and not yet consumed.
   std::atomic<std::size_t> inflight_frames_{0};
