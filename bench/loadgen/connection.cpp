@@ -30,14 +30,14 @@ connection::connection(worker& w, std::uint32_t index)
     : w_(w), index_(index), mask_key_(mask_for(index)), ws_(w.io()) {}
 
 void connection::start() {
-  socket().async_connect(w_.endpoint, [this](error_code ec) { on_connect(ec); });
+  socket().async_connect(w_.endpoints[index_ % w_.endpoints.size()], [this](error_code ec) { on_connect(ec); });
 }
 
 void connection::on_connect(error_code ec) {
   if (ec) return fail(w_.stats.errors.connect);
   socket().set_option(tcp::no_delay(true), ec);
   ws_.auto_fragment(false);
-  ws_.async_handshake(w_.host_header, "/", [this](error_code e) { on_upgrade(e); });
+  ws_.async_handshake(w_.host_headers[index_ % w_.host_headers.size()], "/", [this](error_code e) { on_upgrade(e); });
 }
 
 void connection::on_upgrade(error_code ec) {

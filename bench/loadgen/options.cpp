@@ -19,7 +19,7 @@ const char* to_string(traffic_mode m) {
 namespace {
 
 constexpr const char* usage =
-    "usage: loadgen --url ws://HOST:PORT [--mode pairs|self|fanout] [--devices K]\n"
+    "usage: loadgen --url ws://HOST:PORT [--url ...] [--mode pairs|self|fanout] [--devices K]\n"
     "               [--connections N] [--window W | --rate R] [--payload BYTES]\n"
     "               [--duration S] [--warmup S] [--auth-only | --idle] [--threads T]\n"
     "               [--inflight H] [--relay-pid PID] [--json FILE] [--label TEXT]\n"
@@ -52,8 +52,7 @@ void parse_url(options& o, std::string_view url) {
   if (colon == std::string_view::npos || colon + 1 == url.size()) bad("--url needs HOST:PORT");
   std::string_view host = url.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  o.host = std::string(host);
-  o.port = std::string(url.substr(colon + 1));
+  o.servers.push_back({std::string(host), std::string(url.substr(colon + 1))});
 }
 
 }  // namespace
@@ -134,6 +133,7 @@ options parse_options(int argc, char** argv) {
   if (o.mode == traffic_mode::fanout && o.connections % (o.devices + 1) != 0) {
     bad("fanout mode needs --connections divisible by devices + 1");
   }
+  if (o.servers.empty()) o.servers.push_back({});  // 127.0.0.1:8080
   return o;
 }
 

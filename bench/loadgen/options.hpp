@@ -3,14 +3,21 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace relay::bench {
 
 enum class traffic_mode { pairs, self, fanout };
 
-struct options {
+struct server_address {
   std::string host = "127.0.0.1";
   std::string port = "8080";
+};
+
+struct options {
+  /// --url, repeatable: connection i uses servers[i % size] (cluster nodes:
+  /// consecutive connections, and so every pair, land on different nodes).
+  std::vector<server_address> servers;
   traffic_mode mode = traffic_mode::pairs;
   std::uint32_t devices = 4;        ///< fanout: devices of each receiving identity
   std::uint32_t connections = 200;  ///< total sockets opened

@@ -26,13 +26,17 @@ namespace {
 using clock = std::chrono::steady_clock;
 using workers_t = std::vector<std::unique_ptr<worker>>;
 
-boost::asio::ip::tcp::endpoint resolve(const options& o) {
+std::vector<boost::asio::ip::tcp::endpoint> resolve(const options& o) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::resolver resolver(io);
-  boost::system::error_code ec;
-  auto results = resolver.resolve(o.host, o.port, ec);
-  if (ec || results.empty()) throw std::runtime_error("cannot resolve " + o.host + ":" + o.port);
-  return results.begin()->endpoint();
+  std::vector<boost::asio::ip::tcp::endpoint> out;
+  for (const auto& s : o.servers) {
+    boost::system::error_code ec;
+    auto results = resolver.resolve(s.host, s.port, ec);
+    if (ec || results.empty()) throw std::runtime_error("cannot resolve " + s.host + ":" + s.port);
+    out.push_back(results.begin()->endpoint());
+  }
+  return out;
 }
 
 template <class F>
@@ -127,12 +131,12 @@ report run(const options& opt) {
 
   // Keys first: nothing below is timed until every identity exists.
   const topology topo = build_topology(opt);
-  const auto endpoint = resolve(opt);
+  const auto endpoints = resolve(opt);
   phase_flags flags;
   std::vector<connection*> directory(opt.connections, nullptr);
   workers_t workers;
   for (std::uint32_t t = 0; t < opt.threads; ++t) {
-    workers.push_back(std::make_unique<worker>(opt, topo, flags, endpoint, directory));
+    workers.push_back(std::make_unique<worker>(opt, topo, flags, endpoints, directory));
   }
   for (std::uint32_t i = 0; i < opt.connections; ++i) workers[topo.conns[i].group % opt.threads]->adopt(i);
 

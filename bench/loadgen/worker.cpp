@@ -7,11 +7,12 @@
 
 namespace relay::bench {
 
-worker::worker(const options& o, const topology& t, phase_flags& f, boost::asio::ip::tcp::endpoint ep,
-               std::vector<connection*>& dir)
-    : opt(o), topo(t), flags(f), endpoint(ep), directory(dir) {
-  host_header = (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) + ":" +
-                std::to_string(ep.port());
+worker::worker(const options& o, const topology& t, phase_flags& f,
+               std::vector<boost::asio::ip::tcp::endpoint> eps, std::vector<connection*>& dir)
+    : opt(o), topo(t), flags(f), endpoints(std::move(eps)), directory(dir) {
+  for (const auto& ep : endpoints)
+    host_headers.push_back((ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
+                           ":" + std::to_string(ep.port()));
   protocol::send s;
   s.payload.assign(opt.payload, 0);
   for (std::size_t i = 0; i < s.payload.size(); ++i) s.payload[i] = static_cast<std::uint8_t>(i * 7 + 1);

@@ -20,8 +20,8 @@ class connection;
 
 class worker {
  public:
-  worker(const options& opt, const topology& topo, phase_flags& flags, boost::asio::ip::tcp::endpoint endpoint,
-         std::vector<connection*>& directory);
+  worker(const options& opt, const topology& topo, phase_flags& flags,
+         std::vector<boost::asio::ip::tcp::endpoint> endpoints, std::vector<connection*>& directory);
   ~worker();
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
@@ -42,8 +42,8 @@ class worker {
   const options& opt;
   const topology& topo;
   phase_flags& flags;
-  boost::asio::ip::tcp::endpoint endpoint;
-  std::string host_header;
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints;  ///< connection i uses endpoints[i % size]
+  std::vector<std::string> host_headers;                  ///< Host header for each endpoint
   std::vector<connection*>& directory;  ///< every connection by index (read-only after setup)
   thread_stats stats;
 
