@@ -106,11 +106,11 @@ TEST_CASE("a slow consumer is closed while another pair keeps fast round trips a
   require_round_trip(*b);
   auto rss_before = relay.rss_kib();
 
-  // ~64 MiB of frames towards a client that reads nothing.
+  // ~35 MB of JSON frames towards a client that reads nothing.
   std::atomic<bool> flooding{true};
   std::thread flood([&] {
     protocol::byte_vector payload(64 * 1024, 0xab);
-    for (int i = 0; i < 300 && flooding.load(); ++i) {
+    for (int i = 0; i < 150 && flooding.load(); ++i) {
       flooder->send_to(slow_key.fp(), payload);
       std::this_thread::sleep_for(2ms);
     }
@@ -131,13 +131,17 @@ TEST_CASE("a slow consumer is closed while another pair keeps fast round trips a
   }
   flooding = false;
   flood.join();
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  CHECK(worst < 1000ms);  // sanitizers slow every hop several times over
+#else
   CHECK(worst < 200ms);
+#endif
   auto rss_after = relay.rss_kib();
   INFO("relay RSS before " << rss_before << " KiB, after " << rss_after << " KiB");
-  // The flood was ~64 MiB of frames; the slow client's queue is capped at 1 MiB.
+  // The flood was ~35 MB of frames; the slow client's queue is capped at 1 MiB.
   // (Under AddressSanitizer freed memory sits in quarantine: no RSS bound.)
 #if !defined(__SANITIZE_ADDRESS__)
-  CHECK(rss_after - rss_before < 48 * 1024);
+  CHECK(rss_after - rss_before < 16 * 1024);
 #endif
   auto how = slow.drain_until_closed();
   CHECK(how.code == 1008);
