@@ -99,6 +99,13 @@ std::string render_metrics(const relay_core& core) {
             s.slow_consumer_closes);
   w.counter("oversize_closes_total", "Connections closed for an inbound message over --max-message.",
             s.oversize_closes);
+  w.counter("connections_rate_limited_total", "Connections refused (429): too many new connections from the IP.",
+            s.connections_rate_limited);
+  w.counter("connections_auth_blocked_total", "Connections refused (429): too many failed authentications from the IP.",
+            s.connections_auth_blocked);
+  w.counter("claims_rate_limited_total", "GetIdentity requests ignored: claim budget used up.", s.claims_rate_limited);
+  w.counter("frames_throttled_total", "Frames whose read credit was held back (message or byte rate).",
+            s.frames_throttled);
   w.gauge("outbound_queued_bytes", "Bytes queued for clients across all connections.", get(s.outbound_queued_bytes));
   w.counter("codes_issued_total", "Rendezvous codes issued.", s.codes_issued);
   w.counter("codes_claimed_total", "Rendezvous codes claimed.", s.codes_claimed);
