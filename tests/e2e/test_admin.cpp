@@ -267,7 +267,7 @@ TEST_CASE("/readyz is 503 until a cluster node has joined a peer", "[e2e][admin]
   CHECK(value(scrape(port), "relay_cluster_peers") == 1);
 }
 
-TEST_CASE("--admin-listen refuses non-loopback addresses without --admin-allow-remote", "[e2e][admin]") {
+TEST_CASE("the admin listener refuses non-loopback addresses without --admin-allow-remote", "[e2e][admin]") {
   auto relay_bin = (bin_dir() / "relay").string();
   for (const char* address : {"0.0.0.0:0", "[::]:0", "10.1.2.3:9100"}) {
     auto r = run_program({relay_bin, "--listen", "127.0.0.1:0", "--admin-listen", address}, 10s);
@@ -286,7 +286,7 @@ TEST_CASE("--admin-listen refuses non-loopback addresses without --admin-allow-r
     CHECK(help.out.find(flag) != std::string::npos);
 }
 
-TEST_CASE("--log-format json writes one parseable object per line, without payloads or codes", "[e2e][admin][logs]") {
+TEST_CASE("log format json writes one parseable object per line, without payloads or codes", "[e2e][admin][logs]") {
   auto log_path = std::filesystem::temp_directory_path() / ("relay-test-admin-" + std::to_string(::getpid()) + ".log");
   std::string code;
   const std::string secret = "SECRET-PAYLOAD-5e1f";
