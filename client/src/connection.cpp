@@ -461,9 +461,8 @@ void connection::authenticate(const protocol::identity_key_pair& key, duration t
   }
 }
 
-std::string connection::get_rendezvous(duration timeout, protocol::spelling spelling) {
-  send(protocol::get_rendezvous{spelling});
-  auto deadline = deadline_after(timeout);
+template <class T>
+std::optional<T> connection::await_kind(std::chrono::steady_clock::time_point deadline) {
   std::deque<protocol::message> skipped;
   auto keep_skipped = [&] {
     std::lock_guard<std::mutex> guard{d_->mutex};
@@ -473,35 +472,10 @@ std::string connection::get_rendezvous(duration timeout, protocol::spelling spel
     for (;;) {
       auto msg = receive(time_left(deadline));
       if (!msg) break;
-      if (auto* info = std::get_if<protocol::rendezvous_info>(&*msg)) {
+      if (auto* wanted = std::get_if<T>(&*msg)) {
+        T out = std::move(*wanted);
         keep_skipped();
-        return info->code;
-      }
-      skipped.push_back(std::move(*msg));
-    }
-  } catch (...) {
-    keep_skipped();
-    throw;
-  }
-  keep_skipped();
-  throw timeout_error("no rendezvous code from the relay within the timeout");
-}
-
-std::optional<protocol::identity_info> connection::claim(const std::string& code, duration timeout) {
-  send(protocol::get_identity{code});
-  auto deadline = deadline_after(timeout);
-  std::deque<protocol::message> skipped;
-  auto keep_skipped = [&] {
-    std::lock_guard<std::mutex> guard{d_->mutex};
-    d_->pending.insert(d_->pending.begin(), skipped.begin(), skipped.end());
-  };
-  try {
-    for (;;) {
-      auto msg = receive(time_left(deadline));
-      if (!msg) break;
-      if (auto* info = std::get_if<protocol::identity_info>(&*msg)) {
-        keep_skipped();
-        return *info;
+        return out;
       }
       skipped.push_back(std::move(*msg));
     }
@@ -511,6 +485,18 @@ std::optional<protocol::identity_info> connection::claim(const std::string& code
   }
   keep_skipped();
   return std::nullopt;
+}
+
+std::string connection::get_rendezvous(duration timeout, protocol::spelling spelling) {
+  send(protocol::get_rendezvous{spelling});
+  auto info = await_kind<protocol::rendezvous_info>(deadline_after(timeout));
+  if (!info) throw timeout_error("no rendezvous code from the relay within the timeout");
+  return info->code;
+}
+
+std::optional<protocol::identity_info> connection::claim(const std::string& code, duration timeout) {
+  send(protocol::get_identity{code});
+  return await_kind<protocol::identity_info>(deadline_after(timeout));
 }
 
 }  // namespace relay::client

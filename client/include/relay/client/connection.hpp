@@ -145,6 +145,10 @@ class connection {
 
  private:
   struct impl;
+  /// Receives until a message of kind T arrives (returned) or the deadline
+  /// passes (nullopt); messages of other kinds stay queued for receive().
+  template <class T>
+  std::optional<T> await_kind(std::chrono::steady_clock::time_point deadline);
   explicit connection(std::unique_ptr<impl> d);
   std::optional<event> next_event_until(std::chrono::steady_clock::time_point deadline,
                                         const std::stop_token& stop);
