@@ -34,7 +34,7 @@
 #include "relay/actors/messages.hpp"
 #include "relay/actors/relay_core.hpp"
 #include "relay/log.hpp"
-#include "relay/protocol/json_codec.hpp"
+#include "relay/protocol/wire_format.hpp"
 #include "relay/protocol/keys.hpp"
 #include "support/frame_split.hpp"
 #include "support/recording_transport.hpp"
@@ -98,18 +98,22 @@ environment& env() {
   return *e;
 }
 
-std::string auth_response_for(const proto::identity_key_pair& key, const shared_frame& challenge_frame) {
+std::string auth_response_for(const proto::identity_key_pair& key, const shared_frame& challenge_frame,
+                              proto::wire_format format) {
   proto::message m;
-  if (proto::decode(*challenge_frame, m) != proto::decode_error::none) fail("first frame does not decode");
+  if (proto::decode(*challenge_frame, format, m) != proto::decode_error::none) fail("first frame does not decode");
   const auto* ch = std::get_if<proto::auth_challenge>(&m);
   if (ch == nullptr) fail("first frame is not an AuthChallenge");
-  return proto::encode(proto::auth_response{proto::identity{key.cose_key_bytes()}, key.sign_challenge(ch->value)});
+  return proto::encode(proto::auth_response{proto::identity{key.cose_key_bytes()}, key.sign_challenge(ch->value)},
+                       format);
 }
 
-void check_outbound(const recording_transport::snapshot_t& s, const proto::fingerprint* own) {
+void check_outbound(const recording_transport::snapshot_t& s, const proto::fingerprint* own,
+                    proto::wire_format format) {
   for (std::size_t i = 1; i < s.sent.size(); ++i) {
     proto::message m;
-    if (proto::decode(*s.sent[i], m) != proto::decode_error::none) fail("an outbound frame does not decode");
+    if (proto::decode(*s.sent[i], format, m) != proto::decode_error::none)
+      fail("an outbound frame does not decode in the client's format");
     if (own == nullptr) fail("a frame other than the challenge sent before authentication");
     if (std::holds_alternative<proto::auth_challenge>(m) || std::holds_alternative<proto::auth_response>(m) ||
         std::holds_alternative<proto::get_rendezvous>(m) || std::holds_alternative<proto::get_identity>(m))
@@ -126,7 +130,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const fuzz::fuzz_case input = fuzz::split_input(data, size);
   const proto::identity_key_pair& key = input.ml_dsa ? e.ml_dsa : e.ed25519;
 
-  auto io = std::make_shared<recording_transport>();
+  const auto format = input.binary_dialect ? proto::wire_format::binary : proto::wire_format::json;
+  auto io = std::make_shared<recording_transport>(format);
   caf::actor conn = spawn_connection(*e.sys, e.core, io);
   caf::actor_cast<caf::abstract_actor*>(conn)->attach_functor([io] { io->mark_terminated(); });
 
@@ -138,7 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sizes.push_back(f.data.size());
     caf::anon_send(conn, frame_atom::value, std::move(f));
   };
-  if (input.authenticate) send_frame({auth_response_for(key, io->snapshot().sent.at(0)), false});
+  if (input.authenticate) send_frame({auth_response_for(key, io->snapshot().sent.at(0), format), input.binary_dialect});
   for (const auto& f : input.frames) send_frame(f);
 
   const std::size_t expected = sizes.size();
@@ -157,13 +162,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (s.consumed.size() != expected) fail("an authenticated client's frame was not consumed");
     if (!s.closes.empty()) fail("an authenticated client was closed");
     const proto::fingerprint own = key.fp();
-    check_outbound(s, &own);
+    check_outbound(s, &own, format);
   } else {
     const std::size_t want = expected == 0 ? 0 : 1;
     if (s.consumed.size() != want) fail("pre-auth: not exactly the first frame consumed");
     if (s.closes.size() != want) fail("pre-auth: not exactly one close");
     if (want == 1 && s.closes[0].code != close_code::policy_violation) fail("pre-auth: close code is not 1008");
-    check_outbound(s, nullptr);
+    check_outbound(s, nullptr, format);
   }
   return 0;
 }

@@ -10,34 +10,16 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
-#include <tuple>
-#include <type_traits>
-#include <variant>
 
 #include "relay/protocol/json_codec.hpp"
 #include "relay/protocol/messages.hpp"
+#include "support/same_message.hpp"
 
 namespace {
 
 using namespace relay::protocol;
 
-auto fields(const auth_challenge& m) { return std::tie(m.value); }
-auto fields(const auth_response& m) { return std::tie(m.id.cose_key_bytes, m.cose_sign1_bytes); }
-auto fields(const get_rendezvous& m) { return std::tie(m.variant); }
-auto fields(const rendezvous_info& m) { return std::tie(m.variant, m.code); }
-auto fields(const get_identity& m) { return std::tie(m.code); }
-auto fields(const identity_info& m) { return std::tie(m.fp, m.id.cose_key_bytes); }
-auto fields(const send& m) { return std::tie(m.source, m.destination, m.payload); }
-
-bool same(const message& a, const message& b) {
-  if (a.index() != b.index()) return false;
-  return std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        return fields(x) == fields(std::get<T>(b));
-      },
-      a);
-}
+using relay::fuzz::same_message;
 
 [[noreturn]] void fail(const char* what, std::string_view input) {
   std::fprintf(stderr, "fuzz_json_codec: %s (input %zu bytes)\n", what, input.size());
@@ -54,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string encoded = encode(first);
   message second;
   if (decode(encoded, second) != decode_error::none) fail("re-encoded message rejected", input);
-  if (!same(first, second)) fail("round trip changed the value", input);
+  if (!same_message(first, second)) fail("round trip changed the value", input);
   if (encode(second) != encoded) fail("second encoding differs", input);
 
   // encode_to appends to what is there.
@@ -64,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Decoding into a message that already holds a value gives the same value.
   message reused = second;
-  if (decode(input, reused) != decode_error::none || !same(reused, first)) {
+  if (decode(input, reused) != decode_error::none || !same_message(reused, first)) {
     fail("decode into a reused message differs", input);
   }
   return 0;

@@ -14,7 +14,7 @@
 #include "relay/log.hpp"
 #include "relay/protocol/cose.hpp"
 #include "relay/protocol/crypto.hpp"
-#include "relay/protocol/json_codec.hpp"
+#include "relay/protocol/wire_format.hpp"
 
 namespace relay::detail {
 
@@ -27,6 +27,7 @@ struct connection_state {
   token_bucket claim_budget;    // GetIdentity attempts
   token_bucket message_budget;  // frames per second (back-pressure)
   token_bucket byte_budget;     // inbound bytes per second (back-pressure)
+  wire_format format = wire_format::json;  // chosen at upgrade (transport::format)
   protocol::challenge issued{};
   protocol::fingerprint fp{};
   identity_bytes identity;
@@ -96,8 +97,8 @@ auth_refusal refusal_of(const std::string& why) {
   }
   if (why == "authentication timeout") return auth_refusal::timeout;
   if (why == "too many connections for this identity") return auth_refusal::too_many;
-  if (why == "binary frame during authentication" || why == "malformed message during authentication" ||
-      why == "expected AuthResponse")
+  if (why == "binary frame during authentication" || why == "text frame during authentication" ||
+      why == "malformed message during authentication" || why == "expected AuthResponse")
     return auth_refusal::malformed;
   return auth_refusal::policy;  // admission policy reasons are free text
 }
@@ -119,8 +120,16 @@ void ignore_frame(self_ptr self, const char* why) {
     log::event(log::level::debug, "frame_ignored", {{"fp", protocol::short_hex(self->state.fp)}, {"reason", why}});
 }
 
+// Encoded once, in this client's format; the registry transcodes for
+// recipients that chose the other one.
 void route(self_ptr self, const protocol::fingerprint& to, const protocol::message& msg) {
-  self->send(self->state.core.registry, route_atom::value, to, make_frame(protocol::encode(msg)));
+  auto format = self->state.format;
+  self->send(self->state.core.registry, route_atom::value, to, make_frame(protocol::encode(msg, format)), format);
+}
+
+// A client speaks JSON in text frames, the binary dialect in binary frames.
+bool frame_kind_matches(const connection_state& st, const inbound_frame& in) {
+  return in.binary == (st.format == wire_format::binary);
 }
 
 // IdentityInfo goes to every device of the claimer (on every node).
@@ -133,9 +142,9 @@ void answer_claim(self_ptr self, const claim_result& r) {
 // The protocol after authentication: one handler per client message kind.
 void serve_frame(self_ptr self, const inbound_frame& in) {
   auto& st = self->state;
-  if (in.binary) return ignore_frame(self, "binary");
+  if (!frame_kind_matches(st, in)) return ignore_frame(self, in.binary ? "binary frame" : "text frame");
   protocol::message msg;
-  if (auto err = protocol::decode(in.data, msg); err != protocol::decode_error::none)
+  if (auto err = protocol::decode(in.data, st.format, msg); err != protocol::decode_error::none)
     return ignore_frame(self, protocol::to_string(err));
   if (auto* s = std::get_if<protocol::send>(&msg)) {
     s->source = st.fp;  // never trust a client-supplied source
@@ -196,7 +205,6 @@ caf::behavior authenticated(self_ptr self) {
       }
     },
     [=](release_atom, std::uint64_t bytes) { self->state.io->frame_consumed(bytes); },
-    [=](deliver_atom, const shared_frame& frame) { self->state.io->send_text(frame); },
     [=](activity_atom) { self->state.last_activity = clock::now(); },
     [=](idle_check_atom) {
       auto idle = self->state.core.config->idle_timeout;
@@ -234,9 +242,10 @@ void join(self_ptr self, protocol::key_algorithm alg) {
 
 void authenticate(self_ptr self, const inbound_frame& in) {
   auto& st = self->state;
-  if (in.binary) return refuse_auth(self, "binary frame during authentication");
+  if (!frame_kind_matches(st, in))
+    return refuse_auth(self, in.binary ? "binary frame during authentication" : "text frame during authentication");
   protocol::message msg;
-  if (protocol::decode(in.data, msg) != protocol::decode_error::none)
+  if (protocol::decode(in.data, st.format, msg) != protocol::decode_error::none)
     return refuse_auth(self, "malformed message during authentication");
   auto* response = std::get_if<protocol::auth_response>(&msg);
   if (response == nullptr) return refuse_auth(self, "expected AuthResponse");
@@ -289,9 +298,10 @@ static caf::behavior connection_actor(self_ptr self, relay_core core, transport_
                                  std::max(1.0, cfg.claims_per_connection_per_minute / 4)};
   st.message_budget = token_bucket{cfg.messages_per_connection_per_second, cfg.messages_per_connection_per_second * 2};
   st.byte_budget = token_bucket{cfg.bytes_per_connection_per_second, cfg.bytes_per_connection_per_second * 2};
+  st.format = st.io->format();
   st.issued = protocol::random_challenge();
   observe(self, observer_event::kind::connected);
-  st.io->send_text(make_frame(protocol::encode(protocol::auth_challenge{st.issued})));
+  st.io->send(make_frame(protocol::encode(protocol::auth_challenge{st.issued}, st.format)));
   self->delayed_send(self, st.core.config->auth_timeout, auth_timeout_atom::value);
   return awaiting_auth(self);
 }

@@ -15,6 +15,7 @@
 
 #include <caf/all.hpp>
 
+#include "frame_formats.hpp"
 #include "relay/actors/messages.hpp"
 #include "relay/log.hpp"
 #include "relay/protocol/binary_codec.hpp"
@@ -59,13 +60,16 @@ struct registry_state {
   std::unordered_map<protocol::fingerprint, std::vector<std::string>, protocol::fingerprint_hash> remote;
   static inline const char* name = "relay.registry";
 
-  void deliver_locally(const protocol::fingerprint& to, const shared_frame& frame, caf::event_based_actor* self,
+  // Each local device gets the frame in the format it chose; services get JSON.
+  void deliver_locally(const protocol::fingerprint& to, frame_formats& frames, caf::event_based_actor* self,
                        relay_stats& stats) {
     auto it = members.find(to);
     if (it == members.end()) return;
     for (const auto& conn : it->second.connections) {
+      const auto& frame = frames.in(conn.io ? conn.io->format() : wire_format::json);
+      if (!frame) return;  // undecodable frame from a peer node: nobody gets it
       if (conn.io)
-        conn.io->send_text(frame);
+        conn.io->send(frame);
       else
         self->send(conn.actor, deliver_atom::value, frame);
     }
@@ -99,12 +103,12 @@ namespace {
 using self_ptr = caf::stateful_actor<registry_state>*;
 
 // Sends `frame` for `destination` to every other node that holds it.
-void forward_to_nodes(self_ptr self, const protocol::fingerprint& destination, const shared_frame& frame,
+void forward_to_nodes(self_ptr self, const protocol::fingerprint& destination, frame_formats& frames,
                       const std::vector<std::string>& nodes, const relay_config& cfg, relay_stats& stats) {
-  // The frame is JSON; between nodes it travels in the binary codec.
-  protocol::message msg;
-  if (protocol::decode(*frame, msg) != protocol::decode_error::none) return;
-  wire_envelope env{to_wire(destination), protocol::encode_binary(msg)};
+  // Between nodes every frame travels in the binary codec.
+  const auto& frame = frames.in(wire_format::binary);
+  if (!frame) return;
+  wire_envelope env{to_wire(destination), *frame};
   auto size = env.message.size();
   for (const auto& node : nodes) {
     auto p = self->state.peers.find(node);
@@ -156,7 +160,7 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
       if (first) st.announce(self, fp_up_atom::value, fp);
       return caf::atom("ok");
     },
-    [=](route_atom, const protocol::fingerprint& destination, const shared_frame& frame) {
+    [=](route_atom, const protocol::fingerprint& destination, const shared_frame& frame, wire_format format) {
       auto& st = self->state;
       auto local = st.members.find(destination);
       auto remote = st.remote.find(destination);
@@ -164,8 +168,9 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
         stats->dropped_no_route.fetch_add(1, std::memory_order_relaxed);
         return;
       }
-      if (local != st.members.end()) st.deliver_locally(destination, frame, self, *stats);
-      if (remote != st.remote.end()) forward_to_nodes(self, destination, frame, remote->second, *cfg, *stats);
+      frame_formats frames{frame, format, *stats};
+      if (local != st.members.end()) st.deliver_locally(destination, frames, self, *stats);
+      if (remote != st.remote.end()) forward_to_nodes(self, destination, frames, remote->second, *cfg, *stats);
     },
     // --- cluster ---
     [=](cluster_init_atom, const std::string& node_name) { self->state.node_name = node_name; },
@@ -218,8 +223,9 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
       if (!from_wire(env.destination, destination) ||
           protocol::decode_binary(env.message, msg) != protocol::decode_error::none)
         return;
-      // Encoded once here, shared by every local device of the destination.
-      st.deliver_locally(destination, make_frame(protocol::encode(msg)), self, *stats);
+      // Already in the binary format; JSON devices share one transcoded frame.
+      frame_formats frames{make_frame(env.message), wire_format::binary, *stats, &msg};
+      st.deliver_locally(destination, frames, self, *stats);
     },
     [=](cluster_ack_atom, const std::string& node, std::uint64_t bytes) {
       auto p = self->state.peers.find(node);

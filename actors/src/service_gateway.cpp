@@ -44,7 +44,7 @@ caf::behavior service_gateway(caf::stateful_actor<gateway_state>* self, relay_co
     [=](service_send& out) {
       auto frame = make_frame(protocol::encode(protocol::send{fp, out.destination, std::move(out.payload)}));
       core.stats->messages_routed.fetch_add(1, std::memory_order_relaxed);
-      self->send(core.registry, route_atom::value, out.destination, std::move(frame));
+      self->send(core.registry, route_atom::value, out.destination, std::move(frame), wire_format::json);
     },
   };
 }

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "relay/protocol/utf8.hpp"
+
 namespace relay::cli {
 
 json_object& json_object::str(const std::string& key, const std::string& value) {
@@ -53,33 +55,8 @@ std::string json_quote(const std::string& s) {
   return out + "\"";
 }
 
-bool is_valid_utf8(const protocol::byte_vector& b) {
-  std::size_t i = 0;
-  while (i < b.size()) {
-    std::uint8_t c = b[i];
-    std::size_t extra;
-    std::uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if (c >= 0xc2 && c <= 0xdf) { extra = 1; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { extra = 2; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { extra = 3; cp = c & 0x07; }
-    else return false;
-    if (i + extra >= b.size()) return false;  // truncated sequence
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((b[i + k] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (b[i + k] & 0x3f);
-    }
-    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
-    if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
 bool is_printable_text(const protocol::byte_vector& bytes) {
-  if (!is_valid_utf8(bytes)) return false;
+  if (!protocol::valid_utf8(bytes)) return false;
   for (auto c : bytes)
     if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
   return true;
@@ -100,7 +77,7 @@ void output::message(const protocol::send& msg) {
   if (json_) {
     json_object obj;
     obj.str("event", "message").str("source", protocol::to_hex(source));
-    if (is_valid_utf8(msg.payload)) obj.str("payload_text", std::string(msg.payload.begin(), msg.payload.end()));
+    if (protocol::valid_utf8(msg.payload)) obj.str("payload_text", std::string(msg.payload.begin(), msg.payload.end()));
     else obj.null("payload_text");
     obj.str("payload_hex", hex);
     line(obj.text());

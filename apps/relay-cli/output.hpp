@@ -29,9 +29,6 @@ class json_object {
 /// JSON string literal of `s` (which must be valid UTF-8).
 std::string json_quote(const std::string& s);
 
-/// True for well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
-bool is_valid_utf8(const protocol::byte_vector& bytes);
-
 /// Valid UTF-8 without control characters (tab allowed): safe to show as
 /// one line of text.
 bool is_printable_text(const protocol::byte_vector& bytes);

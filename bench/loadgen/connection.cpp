@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "payload.hpp"
-#include "relay/protocol/json_codec.hpp"
+#include "relay/protocol/wire_format.hpp"
 #include "worker.hpp"
 
 namespace relay::bench {
@@ -37,11 +37,23 @@ void connection::on_connect(error_code ec) {
   if (ec) return fail(w_.stats.errors.connect);
   socket().set_option(tcp::no_delay(true), ec);
   ws_.auto_fragment(false);
-  ws_.async_handshake(w_.host_headers[index_ % w_.host_headers.size()], "/", [this](error_code e) { on_upgrade(e); });
+  if (w_.format == proto::wire_format::binary) {
+    ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(boost::beast::http::field::sec_websocket_protocol, std::string(proto::binary_subprotocol));
+    }));
+  }
+  upgrade_response_.emplace();
+  ws_.async_handshake(*upgrade_response_, w_.host_headers[index_ % w_.host_headers.size()], "/",
+                      [this](error_code e) { on_upgrade(e); });
 }
 
 void connection::on_upgrade(error_code ec) {
   if (ec) return fail(w_.stats.errors.upgrade);
+  // Asked for the binary dialect: the relay must have agreed.
+  auto chosen = (*upgrade_response_)[boost::beast::http::field::sec_websocket_protocol];
+  const bool agreed = std::string_view(chosen.data(), chosen.size()) == proto::binary_subprotocol;
+  upgrade_response_.reset();
+  if (agreed != (w_.format == proto::wire_format::binary)) return fail(w_.stats.errors.upgrade);
   handshake_buffer_.emplace();
   ws_.async_read(*handshake_buffer_, [this](error_code e, std::size_t) { on_challenge(e); });
 }
@@ -51,14 +63,14 @@ void connection::on_challenge(error_code ec) {
   const auto data = handshake_buffer_->cdata();
   const std::string_view text(static_cast<const char*>(data.data()), data.size());
   proto::message msg;
-  if (proto::decode(text, msg) != proto::decode_error::none) return fail(w_.stats.errors.auth);
+  if (proto::decode(text, w_.format, msg) != proto::decode_error::none) return fail(w_.stats.errors.auth);
   const auto* challenge = std::get_if<proto::auth_challenge>(&msg);
   if (!challenge) return fail(w_.stats.errors.auth);
   const auto& id = w_.topo.identities[w_.topo.conns[index_].identity];
   proto::auth_response response{proto::identity{id.cose_key}, id.key.sign_challenge(challenge->value)};
-  auth_text_ = proto::encode(response);
+  auth_text_ = proto::encode(response, w_.format);
   handshake_buffer_.reset();
-  ws_.text(true);
+  ws_.binary(w_.format == proto::wire_format::binary);
   ws_.async_write(asio::buffer(auth_text_), [this](error_code e, std::size_t) { on_auth_written(e); });
 }
 
@@ -79,8 +91,8 @@ void connection::queue_probe() {
   s.destination = w_.topo.identities[w_.topo.conns[index_].identity].fp;
   write_stamp(s.payload.data(), {now_ns(), index_, probe_seq});
   w_.encoded.clear();
-  proto::encode_to(w_.outgoing, w_.encoded);
-  append_client_frame(pending_buf_, opcode::text, w_.encoded, mask_key_);
+  proto::encode_to(w_.outgoing, w_.format, w_.encoded);
+  append_client_frame(pending_buf_, message_opcode(), w_.encoded, mask_key_);
 }
 
 void connection::queue_data() {
@@ -89,8 +101,8 @@ void connection::queue_data() {
   s.destination = w_.topo.identities[plan.destination].fp;
   write_stamp(s.payload.data(), {now_ns(), index_, sent_});
   w_.encoded.clear();
-  proto::encode_to(w_.outgoing, w_.encoded);
-  append_client_frame(pending_buf_, opcode::text, w_.encoded, mask_key_);
+  proto::encode_to(w_.outgoing, w_.format, w_.encoded);
+  append_client_frame(pending_buf_, message_opcode(), w_.encoded, mask_key_);
   ++sent_;
   w_.stats.sent.add();
 }
@@ -190,7 +202,12 @@ void connection::on_read(error_code ec, std::size_t n) {
 void connection::on_frame(const server_frame& f, connection*& credited) {
   switch (f.op) {
     case opcode::text:
-      if (f.fin) return on_text(f.payload, credited);
+    case opcode::binary:
+      if (f.op != message_opcode()) {
+        w_.stats.errors.unexpected.add();  // the other dialect's frame kind
+        return;
+      }
+      if (f.fin) return on_message(f.payload, credited);
       fragments_.assign(f.payload);
       in_fragment_ = true;
       return;
@@ -199,7 +216,7 @@ void connection::on_frame(const server_frame& f, connection*& credited) {
       fragments_.append(f.payload);
       if (f.fin) {
         in_fragment_ = false;
-        on_text(fragments_, credited);
+        on_message(fragments_, credited);
       }
       return;
     case opcode::ping:
@@ -217,8 +234,12 @@ void connection::on_frame(const server_frame& f, connection*& credited) {
   }
 }
 
-void connection::on_text(std::string_view text, connection*& credited) {
-  if (proto::decode(text, w_.incoming) != proto::decode_error::none) {
+opcode connection::message_opcode() const {
+  return w_.format == proto::wire_format::binary ? opcode::binary : opcode::text;
+}
+
+void connection::on_message(std::string_view bytes, connection*& credited) {
+  if (proto::decode(bytes, w_.format, w_.incoming) != proto::decode_error::none) {
     w_.stats.errors.decode.add();
     return;
   }

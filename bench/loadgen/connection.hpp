@@ -48,7 +48,10 @@ class connection {
   void read_more();
   void on_read(error_code ec, std::size_t n);
   void on_frame(const server_frame& f, connection*& credited);
-  void on_text(std::string_view text, connection*& credited);
+  /// A complete message frame (text for JSON, binary for the binary dialect).
+  void on_message(std::string_view bytes, connection*& credited);
+  /// The frame kind messages travel in for this run's wire format.
+  opcode message_opcode() const;
   void on_tick(error_code ec);
   void queue_data();
   void queue_probe();
@@ -64,6 +67,7 @@ class connection {
   const std::uint32_t mask_key_;
   boost::beast::websocket::stream<tcp::socket> ws_;
   std::optional<boost::beast::flat_buffer> handshake_buffer_;  ///< only until authenticated
+  std::optional<boost::beast::websocket::response_type> upgrade_response_;  ///< only during the upgrade
   std::string auth_text_;
 
   std::vector<char> rbuf_;

@@ -24,11 +24,13 @@ constexpr const char* usage =
     "               [--duration S] [--warmup S] [--auth-only | --idle] [--threads T]\n"
     "               [--inflight H] [--relay-pid PID] [--json FILE] [--label TEXT]\n"
     "               [--connect-timeout S] [--drain-timeout S] [--progress S] [--quiet]\n"
+    "               [--binary]\n"
     "  pairs: connection 2i and 2i+1 send to each other; self: each sends to itself;\n"
     "  fanout: groups of 1 sender + K devices of one receiving identity.\n"
     "  --window: closed loop (default 32 in flight per sender); --rate: open loop, msgs/s per sender.\n"
     "  --progress S: every S seconds one line on stderr: progress t=.. phase=.. connected=.. sent=..\n"
-    "  received=.. errors=.. (for long runs watched by another program, e.g. bench/soak).\n";
+    "  received=.. errors=.. (for long runs watched by another program, e.g. bench/soak).\n"
+    "  --binary: ask for the binary dialect at upgrade (relay-binary-v1) and send/expect binary frames.\n";
 
 [[noreturn]] void bad(const std::string& msg) {
   std::fprintf(stderr, "loadgen: %s\n%s", msg.c_str(), usage);
@@ -114,6 +116,8 @@ options parse_options(int argc, char** argv) {
       o.progress = number<double>(flag, value());
     } else if (flag == "--quiet") {
       o.quiet = true;
+    } else if (flag == "--binary") {
+      o.binary = true;
     } else {
       bad("unknown flag " + std::string(flag));
     }

@@ -36,6 +36,7 @@ struct options {
   double connect_timeout = 60;
   double drain_timeout = 5;
   bool quiet = false;               ///< no table on stdout
+  bool binary = false;              ///< speak the binary dialect (Sec-WebSocket-Protocol: relay-binary-v1)
   double progress = 0;              ///< > 0: a progress line on stderr every this many seconds
 
   /// Messages each delivery fans out to (devices in fanout mode, else 1).

@@ -32,6 +32,7 @@ void write_json(std::ostream& out, const report& r) {
       << "  \"label\": " << quoted(o.label) << ",\n"
       << "  \"scenario\": " << quoted(r.scenario) << ",\n"
       << "  \"mode\": " << quoted(to_string(o.mode)) << ",\n"
+      << "  \"wire_format\": " << quoted(o.binary ? "binary" : "json") << ",\n"
       << "  \"devices\": " << o.deliveries_per_send() << ",\n"
       << "  \"connections\": " << r.connections << ",\n"
       << "  \"connected\": " << r.connected << ",\n"
@@ -76,7 +77,8 @@ void write_table(std::ostream& out, const report& r) {
   auto row = [&](const std::string& k, const std::string& v) {
     out << "  " << std::left << std::setw(26) << k << v << "\n";
   };
-  out << "loadgen " << r.scenario << " (" << to_string(o.mode) << (o.label.empty() ? "" : ", " + o.label) << ")\n";
+  out << "loadgen " << r.scenario << " (" << to_string(o.mode) << (o.binary ? ", binary dialect" : "")
+      << (o.label.empty() ? "" : ", " + o.label) << ")\n";
   row("connections", std::to_string(r.connected) + " / " + std::to_string(r.connections));
   row("handshakes/s", num(r.handshakes_per_s, 0) + "  (" + num(r.handshake_seconds, 3) + " s)");
   if (r.scenario == "traffic") {

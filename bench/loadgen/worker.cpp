@@ -20,6 +20,7 @@ worker::worker(const options& o, const topology& t, phase_flags& f,
   incoming = protocol::send{};
   std::get<protocol::send>(incoming).payload.reserve(2 * opt.payload + 64);
   encoded.reserve(4 * opt.payload + 256);
+  format = opt.binary ? protocol::wire_format::binary : protocol::wire_format::json;
 }
 
 worker::~worker() { join(); }

@@ -11,6 +11,7 @@
 
 #include "options.hpp"
 #include "relay/protocol/messages.hpp"
+#include "relay/protocol/wire_format.hpp"
 #include "run_state.hpp"
 #include "topology.hpp"
 
@@ -51,6 +52,7 @@ class worker {
   protocol::message outgoing;  ///< a send whose payload has opt.payload bytes
   protocol::message incoming;  ///< decode target, reused
   std::string encoded;         ///< encode target, reused
+  protocol::wire_format format = protocol::wire_format::json;  ///< from opt.binary
 
   boost::asio::io_context& io() { return io_; }
 

@@ -22,7 +22,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "relay/protocol/json_codec.hpp"
+#include "relay/protocol/wire_format.hpp"
 #include "url.hpp"
 
 namespace relay::client {
@@ -141,7 +141,7 @@ struct connection::impl {
   // TCP connect, TLS handshake (wss), WebSocket upgrade: each bounded by
   // what is left of `timeout`. Throws connect_error.
   template <class WS>
-  void connect(WS& ws, const std::string& url, const ws_url& parts, duration timeout) {
+  void connect(WS& ws, const std::string& url, const ws_url& parts, duration timeout, protocol::wire_format format) {
     auto deadline = deadline_after(timeout);
     auto& stream = beast::get_lowest_layer(ws);
     auto arm = [&] {
@@ -180,9 +180,15 @@ struct connection::impl {
       }
     }
     arm();
-    ec = run_one([&](auto handler) { ws.async_handshake(parts.host_header, parts.target, handler); });
+    websocket::response_type response;
+    ec = run_one([&](auto handler) { ws.async_handshake(response, parts.host_header, parts.target, handler); });
     if (ec) fail("WebSocket upgrade failed", ec);
     stream.expires_never();
+    auto chosen = response[beast::http::field::sec_websocket_protocol];
+    if (format == protocol::wire_format::binary &&
+        std::string_view(chosen.data(), chosen.size()) != protocol::binary_subprotocol)
+      throw connect_error("cannot connect to " + url + ": the relay did not accept the binary dialect (" +
+                          std::string(protocol::binary_subprotocol) + ")");
   }
 
   void push_event(event e) {
@@ -335,18 +341,23 @@ std::unique_ptr<connection> connection::open(const std::string& url, const conne
     d->plain = std::make_unique<plain_ws>(d->ioc);
   }
   d->with_ws([&](auto& ws) {
-    ws.set_option(websocket::stream_base::decorator(
-      [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "relay-client"); }));
+    ws.set_option(websocket::stream_base::decorator([binary = options.format == protocol::wire_format::binary](
+                                                      websocket::request_type& req) {
+      req.set(beast::http::field::user_agent, "relay-client");
+      if (binary) req.set(beast::http::field::sec_websocket_protocol, std::string(protocol::binary_subprotocol));
+    }));
     ws.read_message_max(64 * 1024 * 1024);
     // Pongs (and any other control frame) prove the relay is alive.
     ws.control_callback([raw = d.get()](websocket::frame_type, beast::string_view) { raw->last_heard = clock::now(); });
-    d->connect(ws, url, parts, options.timeout);
+    d->connect(ws, url, parts, options.timeout, options.format);
   });
   d->last_heard = clock::now();
   d->read_loop();
   d->ioc.restart();
   d->io_thread = std::thread([raw = d.get()] { raw->ioc.run(); });
-  return std::unique_ptr<connection>(new connection(std::move(d)));
+  auto c = std::unique_ptr<connection>(new connection(std::move(d)));
+  c->format_ = options.format;
+  return c;
 }
 
 void connection::send_text(std::string text) { d_->enqueue({impl::outbound::kind::text, std::move(text)}); }
@@ -397,7 +408,10 @@ std::optional<close_info> connection::close_gracefully(duration timeout) {
   return wait_closed(timeout);
 }
 
-void connection::send(const protocol::message& msg) { send_text(protocol::encode(msg)); }
+void connection::send(const protocol::message& msg) {
+  if (format_ == protocol::wire_format::binary) send_binary(protocol::encode(msg, format_));
+  else send_text(protocol::encode(msg, format_));
+}
 
 void connection::send_to(const protocol::fingerprint& destination, protocol::byte_vector payload) {
   send(protocol::send{std::nullopt, destination, std::move(payload)});
@@ -422,9 +436,10 @@ std::optional<protocol::message> connection::receive(duration timeout) {
     if (!e) return std::nullopt;
     if (e->type == event::kind::closed)
       throw closed_error("connection closed by relay: " + describe(e->close), e->close);
-    if (e->type != event::kind::text) continue;
+    auto expected = format_ == protocol::wire_format::binary ? event::kind::binary : event::kind::text;
+    if (e->type != expected) continue;
     protocol::message msg;
-    if (protocol::decode(e->data, msg) == protocol::decode_error::none) return msg;
+    if (protocol::decode(e->data, format_, msg) == protocol::decode_error::none) return msg;
   }
 }
 

@@ -29,8 +29,12 @@ class recording_transport final : public transport {
     std::string reason;
   };
 
-  void send_text(shared_frame frame) override {
-    if (!frame) fail("send_text with a null frame");
+  explicit recording_transport(wire_format format = wire_format::json) : format_(format) {}
+
+  wire_format format() const override { return format_; }
+
+  void send(shared_frame frame) override {
+    if (!frame) fail("send with a null frame");
     std::lock_guard lock{mutex_};
     sent_.push_back(std::move(frame));
     changed_.notify_all();
@@ -82,6 +86,7 @@ class recording_transport final : public transport {
   }
 
  private:
+  const wire_format format_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<shared_frame> sent_;

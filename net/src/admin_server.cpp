@@ -93,8 +93,13 @@ std::string render_metrics(const relay_core& core) {
   w.family("dropped_total", "counter", "Send frames not delivered, by reason.");
   w.sample("dropped_total", get(s.dropped_no_route), "reason", "no_route");
   w.sample("dropped_total", get(s.cluster_dropped), "reason", "cluster_backlog");
-  w.counter("frames_ignored_total", "Frames ignored after authentication (malformed, binary, server-only).",
+  w.counter("frames_ignored_total",
+            "Frames ignored after authentication (malformed, server-only, wrong frame kind for the dialect).",
             s.frames_ignored);
+  w.counter("binary_connections_total", "Upgrades that chose the binary dialect (relay-binary-v1).",
+            s.binary_connections);
+  w.counter("frames_transcoded_total", "Frames re-encoded once for recipients of the other wire format.",
+            s.frames_transcoded);
   w.counter("slow_consumer_closes_total", "Connections closed because their outbound queue was full.",
             s.slow_consumer_closes);
   w.counter("oversize_closes_total", "Connections closed for an inbound message over --max-message.",

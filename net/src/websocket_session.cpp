@@ -55,8 +55,14 @@ void basic_websocket_session<Stream>::start(http::request<http::empty_body> requ
   ws_.set_option(timeouts);
   ws_.read_message_max(core_.config->max_message);
   ws_.auto_fragment(false);
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+  // The binary dialect is opt-in: only a client that lists it gets it,
+  // and the echoed value tells the client the relay agreed.
+  auto offered = request[http::field::sec_websocket_protocol];
+  if (protocol::lists_subprotocol({offered.data(), offered.size()}, protocol::binary_subprotocol))
+    format_ = wire_format::binary;
+  ws_.set_option(websocket::stream_base::decorator([binary = format_ == wire_format::binary](websocket::response_type& res) {
     res.set(http::field::server, "relay");
+    if (binary) res.set(http::field::sec_websocket_protocol, std::string(protocol::binary_subprotocol));
   }));
   ws_.control_callback([this, interval = activity_note_interval(*core_.config)](websocket::frame_type,
                                                                                 beast::string_view) {
@@ -75,8 +81,9 @@ template <class Stream>
 void basic_websocket_session<Stream>::on_accept(error_code ec) {
   if (ec) return finish("upgrade failed");
   core_.stats->connections_opened.fetch_add(1, std::memory_order_relaxed);
+  if (format_ == wire_format::binary) core_.stats->binary_connections.fetch_add(1, std::memory_order_relaxed);
   tracker_->add(shared_from_this());
-  RELAY_LOG(info, "connected peer=" << peer_);
+  RELAY_LOG(info, "connected peer=" << peer_ << (format_ == wire_format::binary ? " dialect=binary" : ""));
   actor_ = spawn_connection(sys_, core_, shared_from_this(), client_ip_);
   read_next();
 }
@@ -128,7 +135,7 @@ void basic_websocket_session<Stream>::frame_consumed(std::size_t bytes) {
 }
 
 template <class Stream>
-void basic_websocket_session<Stream>::send_text(shared_frame frame) {
+void basic_websocket_session<Stream>::send(shared_frame frame) {
   bool kick = false;
   {
     std::lock_guard<std::mutex> guard{out_mutex_};
@@ -194,7 +201,7 @@ void basic_websocket_session<Stream>::write_next() {
     in_flight_ = std::move(out_queue_.front());
     out_queue_.pop_front();
   }
-  ws_.text(true);
+  ws_.binary(format_ == wire_format::binary);
   ws_.async_write(asio::buffer(*in_flight_),
                   beast::bind_front_handler(&basic_websocket_session::on_write, shared_from_this()));
 }

@@ -42,7 +42,8 @@ class basic_websocket_session : public websocket_session,
   void start(http::request<http::empty_body> request, std::string client_ip);
 
   // transport
-  void send_text(shared_frame frame) override;
+  wire_format format() const override { return format_; }
+  void send(shared_frame frame) override;
   void close(std::uint16_t code, std::string reason) override;
   void frame_consumed(std::size_t bytes) override;
   std::string peer() const override { return peer_; }
@@ -70,6 +71,7 @@ class basic_websocket_session : public websocket_session,
   caf::actor actor_;
   std::string peer_;
   std::string client_ip_;
+  wire_format format_ = wire_format::json;  // set in start(), before the actor exists
 
   // Inbound credit: frames/bytes handed to the actor and not yet consumed.
   std::atomic<std::size_t> inflight_frames_{0};

@@ -6,10 +6,11 @@
 
 #include <istream>
 #include <ostream>
-#include <sstream>
 #include <streambuf>
 
 #include <cereal/archives/portable_binary.hpp>
+
+#include "relay/protocol/utf8.hpp"
 
 namespace relay::protocol {
 
@@ -23,6 +24,26 @@ class view_buffer : public std::streambuf {
     setg(p, p, p + bytes.size());
   }
   std::size_t remaining() const { return static_cast<std::size_t>(egptr() - gptr()); }
+};
+
+// A write-only streambuf that appends to caller memory, so encoding builds
+// no intermediate string (an ostringstream would allocate and copy).
+class append_buffer : public std::streambuf {
+ public:
+  explicit append_buffer(std::string& out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) out_.push_back(traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+
+ private:
+  std::string& out_;
 };
 
 // Thrown inside the decoder for any structural defect; never escapes it.
@@ -68,6 +89,11 @@ class reader {
     need(n);
     b.resize(static_cast<std::size_t>(n));
     if (n > 0) ar_(cereal::binary_data(b.data(), static_cast<std::size_t>(n)));
+  }
+  // A string field: bytes as above, and valid UTF-8 like a serde String.
+  void text(std::string& s) {
+    bytes(s);
+    if (!valid_utf8(s)) throw malformed{decode_error::invalid_value};
   }
   spelling spelling_value() {
     auto v = u8();
@@ -126,12 +152,12 @@ message decode_tagged(reader& r) {
     case 3: {
       rendezvous_info m;
       m.variant = r.spelling_value();
-      r.bytes(m.code);
+      r.text(m.code);
       return m;
     }
     case 4: {
       get_identity m;
-      r.bytes(m.code);
+      r.text(m.code);
       return m;
     }
     case 5: {
@@ -159,13 +185,11 @@ message decode_tagged(reader& r) {
 }  // namespace
 
 void encode_binary_to(const message& msg, std::string& out) {
-  std::ostringstream os(std::ios::binary);
-  {
-    writer w{os};
-    w.u8(static_cast<std::uint8_t>(msg.index()));
-    std::visit(encoder{w}, msg);
-  }
-  out += os.str();
+  append_buffer buf{out};
+  std::ostream os(&buf);
+  writer w{os};
+  w.u8(static_cast<std::uint8_t>(msg.index()));
+  std::visit(encoder{w}, msg);
 }
 
 std::string encode_binary(const message& msg) {

@@ -95,7 +95,4 @@ struct scalar {
 /// are integers; 9 to 16 are an error; longer ones stay tags).
 bool read_scalar(reader& r, const head& first, int depth, string_storage& storage, scalar& out);
 
-/// UTF-8 validity as Rust's `str::from_utf8` defines it.
-bool valid_utf8(byte_span s) noexcept;
-
 }  // namespace relay::protocol::cbor

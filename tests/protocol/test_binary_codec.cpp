@@ -68,3 +68,44 @@ TEST_CASE("a hostile length claim does not allocate beyond the input", "[binary]
   message out;
   CHECK(decode_binary(bytes, out) == decode_error::syntax);
 }
+
+// The layout the README documents for other implementers of the binary
+// dialect, byte for byte.
+TEST_CASE("binary layout is the documented one", "[binary]") {
+  fingerprint src{}, dst{};
+  src.fill(0x11);
+  dst.fill(0x22);
+  auto bytes = encode_binary(send{src, dst, {0xAA, 0xBB}});
+  std::string expected;
+  expected += '\x01';                   // cereal portable binary: little-endian data
+  expected += '\x06';                   // variant tag: Send
+  expected += '\x01';                   // source present
+  expected += std::string(32, '\x11');  // source
+  expected += std::string(32, '\x22');  // destination
+  expected += std::string("\x02\0\0\0\0\0\0\0", 8);  // payload length, u64 LE
+  expected += "\xAA\xBB";
+  CHECK(bytes == expected);
+
+  CHECK(encode_binary(get_rendezvous{spelling::current}) == std::string("\x01\x02\x01", 3));
+  CHECK(encode_binary(get_rendezvous{spelling::seed}) == std::string("\x01\x02\x00", 3));
+  CHECK(encode_binary(get_identity{"ABC"}) == std::string("\x01\x04\x03\0\0\0\0\0\0\0ABC", 13));
+  auto challenge_frame = encode_binary(auth_challenge{});
+  CHECK(challenge_frame.size() == 2 + 32);
+  CHECK(challenge_frame.substr(0, 2) == std::string("\x01\x00", 2));
+}
+
+TEST_CASE("binary strings must be UTF-8, like a serde String", "[binary]") {
+  message out;
+  auto ok = std::string("\x01\x04\x03\0\0\0\0\0\0\0ABC", 13);
+  CHECK(decode_binary(ok, out) == decode_error::none);
+  auto bad = std::string("\x01\x04\x02\0\0\0\0\0\0\0\xC3\x28", 12);  // invalid sequence
+  CHECK(decode_binary(bad, out) == decode_error::invalid_value);
+  auto surrogate = std::string("\x01\x03\x01\x03\0\0\0\0\0\0\0\xED\xA0\x80", 14);  // RendezvousInfo
+  CHECK(decode_binary(surrogate, out) == decode_error::invalid_value);
+}
+
+TEST_CASE("encode_binary_to appends to what is there", "[binary]") {
+  std::string out = "prefix";
+  encode_binary_to(get_rendezvous{spelling::current}, out);
+  CHECK(out == std::string("prefix\x01\x02\x01", 9));
+}

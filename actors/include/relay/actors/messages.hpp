@@ -40,8 +40,10 @@ using closed_atom = caf::atom_constant<caf::atom("closed")>;      // socket gone
 // transport (null for a service) lets the registry write frames for this
 // member straight to its socket queue, one actor hop less per delivery.
 using join_atom = caf::atom_constant<caf::atom("join")>;
-using route_atom = caf::atom_constant<caf::atom("route")>;  // (route, fp, shared_frame)
-// registry -> connection
+// (route, fp, shared_frame, wire_format): the frame in the sender's format;
+// the registry transcodes once per message for recipients of the other one.
+using route_atom = caf::atom_constant<caf::atom("route")>;
+// registry -> service gateway (members without a transport): a JSON frame
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;  // (deliver, shared_frame)
 // connection -> rendezvous
 using issue_atom = caf::atom_constant<caf::atom("issue")>;  // (issue, fp, identity_bytes) -> std::string code
@@ -86,6 +88,7 @@ using release_atom = caf::atom_constant<caf::atom("release")>;  // (release, byt
 // Local-only message types: they never cross the middleman (cluster links
 // carry their own serialised envelopes).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::shared_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::protocol::wire_format)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::transport_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::identity_bytes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::inbound_frame)

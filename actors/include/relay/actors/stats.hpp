@@ -35,7 +35,9 @@ struct relay_stats {
   counter auth_ok{0};
   counter auth_failed{0};
   counter auth_timeouts{0};
-  counter frames_ignored{0};       ///< after auth: malformed JSON, server-only or binary frames
+  counter frames_ignored{0};       ///< after auth: malformed, server-only, or the wrong frame kind
+  counter binary_connections{0};   ///< upgrades that chose the binary dialect
+  counter frames_transcoded{0};    ///< frames re-encoded for recipients of the other wire format
   counter messages_routed{0};      ///< Send frames accepted for delivery
   counter deliveries{0};           ///< frames handed to recipient connections
   counter dropped_no_route{0};     ///< Send to a fingerprint nobody holds

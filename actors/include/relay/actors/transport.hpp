@@ -15,10 +15,15 @@ class transport {
  public:
   virtual ~transport() = default;
 
-  /// Queues a text frame. Never blocks. When the client's queue would exceed
+  /// The wire format the client chose at upgrade. Fixed for the
+  /// transport's lifetime; frames given to send() must be in it.
+  virtual wire_format format() const = 0;
+
+  /// Queues a frame in format(): a text frame for JSON, a binary frame for
+  /// the binary dialect. Never blocks. When the client's queue would exceed
   /// its bound, the transport closes the client as a slow consumer instead
-  /// (and the actor later receives `peer_closed`).
-  virtual void send_text(shared_frame frame) = 0;
+  /// (and the actor later receives `closed`).
+  virtual void send(shared_frame frame) = 0;
 
   /// Sends a close frame with `code` and `reason` after the frames already
   /// queued, then shuts the socket. Idempotent.

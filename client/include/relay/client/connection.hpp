@@ -30,6 +30,7 @@
 #include "relay/client/errors.hpp"
 #include "relay/protocol/keys.hpp"
 #include "relay/protocol/messages.hpp"
+#include "relay/protocol/wire_format.hpp"
 
 namespace relay::client {
 
@@ -60,6 +61,12 @@ struct connect_options {
   /// the system's default trust store. The relay's certificate must chain to
   /// one of them and name the URL's host (DNS name or IP address).
   std::string ca_file;
+  /// wire_format::binary asks for the opt-in binary dialect at upgrade
+  /// (Sec-WebSocket-Protocol: relay-binary-v1): messages then travel as
+  /// binary frames in protocol/binary_codec.hpp's encoding. open() throws
+  /// connect_error if the relay does not agree. Raw send_text()/
+  /// send_binary() are unaffected.
+  protocol::wire_format format = protocol::wire_format::json;
 };
 
 class connection {
@@ -117,12 +124,13 @@ class connection {
   void authenticate(const protocol::identity_key_pair& key, duration timeout = 5s,
                     duration settle = 0ms);
 
-  /// Sends a protocol message.
+  /// Sends a protocol message (encoded in format()).
   void send(const protocol::message& msg);
   /// Sends `payload` to `destination`.
   void send_to(const protocol::fingerprint& destination, protocol::byte_vector payload);
 
-  /// Next decoded protocol message. Frames that do not decode are skipped.
+  /// Next decoded protocol message. Frames that do not decode in format()
+  /// (or are of the other frame kind) are skipped.
   /// nullopt on timeout; throws closed_error once the connection has ended.
   std::optional<protocol::message> receive(duration timeout);
 
@@ -142,6 +150,8 @@ class connection {
 
   /// Our fingerprint after authenticate().
   const protocol::fingerprint& fp() const noexcept { return fp_; }
+  /// The wire format agreed at upgrade.
+  protocol::wire_format format() const noexcept { return format_; }
 
  private:
   struct impl;
@@ -154,6 +164,7 @@ class connection {
                                         const std::stop_token& stop);
   std::unique_ptr<impl> d_;
   protocol::fingerprint fp_{};
+  protocol::wire_format format_ = protocol::wire_format::json;
 };
 
 }  // namespace relay::client
