@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI smoke of the benchmark tools (not a timed test): starts build/bin/relay
 # and build/bin/null_relay on 127.0.0.1:0 and runs loadgen against each for
-# 5 s in pairs mode and once in auth-only mode. Fails unless every run
+# 5 s in pairs mode and once in auth-only mode (and the relay 5 s in the
+# binary dialect, fan-out to 2 devices). Fails unless every run
 # reports zero errors and zero lost messages.
 #   bench/smoke.sh [BIN_DIR]     (default: build/bin)
 set -euo pipefail
@@ -64,6 +65,11 @@ for server in relay null_relay; do
   timeout 30 "$bin/loadgen" --url "$url" --auth-only --connections 200 \
     --relay-pid "$server_pid" --json "$tmp/auth.json" --quiet || true
   check "$tmp/auth.json" "$server auth-only" || status=1
+  if [ "$server" = relay ]; then  # the baseline has no binary dialect
+    timeout 30 "$bin/loadgen" --url "$url" --mode fanout --devices 2 --connections 30 --rate 50 --payload 256 \
+      --duration 5 --warmup 0 --binary --relay-pid "$server_pid" --json "$tmp/binary.json" --quiet || true
+    check "$tmp/binary.json" "$server binary fanout 5 s" || status=1
+  fi
   stop_server
 done
 exit $status
