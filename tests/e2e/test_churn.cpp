@@ -105,7 +105,7 @@ void churn_round(const relay_process& relay, const std::vector<protocol::identit
 
 }  // namespace
 
-TEST_CASE("Closed connections give their memory back within seconds, not after the idle timeout",
+TEST_CASE("Closed connections give their memory back within seconds (not after the idle timeout)",
           "[e2e][churn]") {
   // Default idle timeout (120 s) and auth timeout (5 s): the timers a closed
   // connection armed are still pending for the whole test.
