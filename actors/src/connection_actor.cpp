@@ -15,6 +15,7 @@
 #include "relay/protocol/cose.hpp"
 #include "relay/protocol/crypto.hpp"
 #include "relay/protocol/wire_format.hpp"
+#include "timer_actor.hpp"
 
 namespace relay::detail {
 
@@ -57,6 +58,18 @@ class credit_guard {
   transport& io_;
   std::size_t bytes_;
 };
+
+// The auth and idle timers go through the core's timer actor: a pending
+// delayed_send(self, ...) would keep this actor allocated after it quits,
+// until the timer fires (up to the idle timeout; see timer_actor.hpp).
+template <class Atom>
+void arm_timer(self_ptr self, clock::duration delay, Atom what) {
+  if (const auto& timers = self->state.core.timers)
+    self->send(timers, arm_timer_atom::value, caf::actor_cast<caf::actor>(self), caf::timespan{delay},
+              static_cast<caf::atom_value>(what));
+  else
+    self->delayed_send(self, delay, what);
+}
 
 // Metadata for the observer, if one is configured. Never payloads.
 void observe(self_ptr self, observer_event::kind what, const protocol::fingerprint* destination = nullptr,
@@ -186,7 +199,7 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
 
 caf::behavior authenticated(self_ptr self) {
   auto& st = self->state;
-  self->delayed_send(self, st.core.config->idle_timeout, idle_check_atom::value);
+  arm_timer(self, st.core.config->idle_timeout, idle_check_atom::value);
   return {
     [=](frame_atom, const inbound_frame& in) {
       auto& st = self->state;
@@ -213,7 +226,7 @@ caf::behavior authenticated(self_ptr self) {
         log::event(log::level::info, "idle_timeout", {{"fp", protocol::short_hex(self->state.fp)}});
         return close_and_quit(self, close_code::normal, "idle timeout");
       }
-      self->delayed_send(self, idle - quiet, idle_check_atom::value);
+      arm_timer(self, idle - quiet, idle_check_atom::value);
     },
     [=](auth_timeout_atom) { /* armed before authentication; nothing to do now */ },
     [=](closed_atom) { quit_connection(self); },
@@ -302,7 +315,7 @@ static caf::behavior connection_actor(self_ptr self, relay_core core, transport_
   st.issued = protocol::random_challenge();
   observe(self, observer_event::kind::connected);
   st.io->send(make_frame(protocol::encode(protocol::auth_challenge{st.issued}, st.format)));
-  self->delayed_send(self, st.core.config->auth_timeout, auth_timeout_atom::value);
+  arm_timer(self, st.core.config->auth_timeout, auth_timeout_atom::value);
   return awaiting_auth(self);
 }
 

@@ -9,6 +9,7 @@
 #include "relay/actors/rate_limits.hpp"
 #include "rendezvous_actor.hpp"
 #include "service_gateway.hpp"
+#include "timer_actor.hpp"
 
 namespace relay {
 
@@ -22,6 +23,7 @@ relay_core spawn_relay_core(caf::actor_system& sys, relay_config cfg, relay_exte
   core.stats = std::make_shared<relay_stats>();
   core.rendezvous = detail::spawn_rendezvous(sys, core.config, core.stats);
   core.registry = detail::spawn_registry(sys, core.rendezvous, core.config, core.stats);
+  core.timers = detail::spawn_timer_actor(sys);
   return core;
 }
 
@@ -37,6 +39,7 @@ caf::actor register_service(caf::actor_system& sys, const relay_core& core, cons
 void shutdown_relay_core(const relay_core& core) {
   caf::anon_send_exit(core.registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(core.rendezvous, caf::exit_reason::user_shutdown);
+  if (core.timers) caf::anon_send_exit(core.timers, caf::exit_reason::user_shutdown);
   // The actor system waits for every actor at exit: the cluster actor's
   // reconnect timer would keep it alive forever.
   if (core.cluster) caf::anon_send_exit(core.cluster, caf::exit_reason::user_shutdown);

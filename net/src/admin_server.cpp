@@ -4,6 +4,8 @@
 // deadline per connection and a cap on simultaneous connections.
 #include "admin_server.hpp"
 
+#include <malloc.h>
+
 #include <atomic>
 #include <system_error>
 #include <thread>
@@ -124,6 +126,14 @@ std::string render_metrics(const relay_core& core) {
     w.gauge("observer_pending", "Observer events waiting in the observer's mailbox.", core.observer->pending());
     w.gauge("observer_dropped", "Observer events dropped because too many were pending.", core.observer->dropped());
   }
+  // The allocator's view (glibc, all arenas): live heap bytes versus bytes
+  // it holds free. RSS alone cannot tell retained objects from freed memory
+  // the allocator has not returned to the system.
+  const auto heap = ::mallinfo2();
+  w.gauge("heap_in_use_bytes", "Bytes allocated and not yet freed (malloc, all arenas, incl. mmap).",
+          static_cast<std::uint64_t>(heap.uordblks + heap.hblkhd));
+  w.gauge("heap_free_bytes", "Bytes the allocator holds free without having returned them to the system.",
+          static_cast<std::uint64_t>(heap.fordblks));
   return w.take();
 }
 

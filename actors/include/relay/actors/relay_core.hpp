@@ -26,6 +26,7 @@ struct relay_core {
   caf::actor admission_policy;              ///< may be empty
   std::shared_ptr<observer_port> observer;  ///< may be null
   std::shared_ptr<ip_limits> limits;        ///< per-client-IP budgets
+  caf::actor timers;                        ///< connections' auth and idle deadlines (may be empty)
 };
 
 /// Spawns the registry and rendezvous actors in `sys`.
