@@ -67,7 +67,7 @@ struct registry_state {
     if (it == members.end()) return;
     for (const auto& conn : it->second.connections) {
       const auto& frame = frames.in(conn.io ? conn.io->format() : wire_format::json);
-      if (!frame) return;  // undecodable frame from a peer node: nobody gets it
+      if (!frame) continue;  // an undecodable frame from a peer node: only its own format goes out
       if (conn.io)
         conn.io->send(frame);
       else
