@@ -190,14 +190,8 @@ TEST_CASE("the relay's command line: --help, bad values exit 2 with one line", "
 
 TEST_CASE("BIND_ADDR is honoured and port 0 picks a free port", "[e2e][cli]") {
   setenv("BIND_ADDR", "127.0.0.1:0", 1);
-  // The relay gets this long to start and print its address before SIGTERM.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  const std::string grace = "5";  // an instrumented relay starts several times slower
-#else
-  const std::string grace = "1";
-#endif
   auto r = run_program({"/usr/bin/env", "bash", "-c",
-                        "timeout -s TERM " + grace + " " + (bin_dir() / "relay").string() + " --log-level off; true"},
+                        "timeout -s TERM " + std::string{relay_startup_grace_seconds()} + " " + (bin_dir() / "relay").string() + " --log-level off; true"},
                        10s);
   unsetenv("BIND_ADDR");
   INFO(r.out);
