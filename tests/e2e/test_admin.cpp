@@ -345,7 +345,9 @@ TEST_CASE("log format json writes one parseable object per line, without payload
 
 TEST_CASE("the default log format is key=value", "[e2e][admin][logs]") {
   auto relay_bin = (bin_dir() / "relay").string();
-  auto r = run_program({"/usr/bin/env", "timeout", "--preserve-status", "-s", "TERM", "1", relay_bin, "--listen", "127.0.0.1:0"}, 10s);
+  auto r = run_program({"/usr/bin/env", "timeout", "--preserve-status", "-s", "TERM", relay_startup_grace_seconds(), relay_bin,
+                        "--listen", "127.0.0.1:0"},
+                       10s);
   INFO(r.err);
   CHECK(r.exit_code == 0);
   std::istringstream in{r.err};

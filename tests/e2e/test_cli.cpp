@@ -95,7 +95,7 @@ TEST_CASE("relay-cli connect prints the peer's replies", "[cli][relay-cli][pair]
   CHECK(connector.wait_exit(10s) == 0);
 }
 
-TEST_CASE("relay-cli send reaches a listener; --json output is one object per line", "[cli][relay-cli][send]") {
+TEST_CASE("relay-cli send reaches a listener, --json output is one object per line", "[cli][relay-cli][send]") {
   relay_process relay;
   temp_dir dir;
   auto listener_fp = cli_keygen(dir.file("a.key"));

@@ -148,7 +148,7 @@ std::unique_ptr<relay_process> start_tls_node(const test_pki& pki, const std::st
 
 }  // namespace
 
-TEST_CASE("with mutual TLS, nodes with the cluster CA's certificates join; a foreign certificate does not",
+TEST_CASE("with mutual TLS, nodes with the cluster CA's certificates join, a foreign certificate does not",
           "[e2e][cluster][tls]") {
   test_pki pki;
   auto a = start_tls_node(pki, "a", {});

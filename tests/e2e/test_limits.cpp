@@ -191,8 +191,8 @@ TEST_CASE("the relay's command line: --help, bad values exit 2 with one line", "
 TEST_CASE("BIND_ADDR is honoured and port 0 picks a free port", "[e2e][cli]") {
   setenv("BIND_ADDR", "127.0.0.1:0", 1);
   auto r = run_program({"/usr/bin/env", "bash", "-c",
-                        "timeout -s TERM 1 " + (bin_dir() / "relay").string() + " --log-level off; true"},
-                       5s);
+                        "timeout -s TERM " + std::string{relay_startup_grace_seconds()} + " " + (bin_dir() / "relay").string() + " --log-level off; true"},
+                       10s);
   unsetenv("BIND_ADDR");
   INFO(r.out);
   CHECK(r.out.rfind("listening on ws://127.0.0.1:", 0) == 0);

@@ -45,7 +45,7 @@ TEST_CASE("a client can send to itself", "[e2e][send]") {
   CHECK(s->payload == bytes_of("me"));
 }
 
-TEST_CASE("every device of the destination gets a copy; a device that leaves stops getting them",
+TEST_CASE("every device of the destination gets a copy, a device that leaves stops getting them",
           "[e2e][send]") {
   relay_process relay;
   auto dest_key = test_key(35);

@@ -77,7 +77,7 @@ std::string connect_failure(const std::string& url, const client::connect_option
 
 }  // namespace
 
-TEST_CASE("wss: a client trusting the relay's CA authenticates; others are refused", "[e2e][tls]") {
+TEST_CASE("wss: a client trusting the relay's CA authenticates, others are refused", "[e2e][tls]") {
   tls_pki pki;
   relay_process relay{pki.flags()};
   REQUIRE(relay.url() == "wss://127.0.0.1:" + std::to_string(relay.port()));
@@ -126,7 +126,7 @@ TEST_CASE("wss: a certificate for another name is refused (host name verificatio
   CHECK(why.find("mismatch") != std::string::npos);
 }
 
-TEST_CASE("relay TLS flags: both or neither (exit 2); bad files exit 1 naming the file", "[e2e][tls]") {
+TEST_CASE("relay TLS flags: both or neither (exit 2), bad files exit 1 naming the file", "[e2e][tls]") {
   tls_pki pki;
   auto relay_bin = (bin_dir() / "relay").string();
   auto only_cert = run_program({relay_bin, "--listen", "127.0.0.1:0", "--tls-cert", pki.file("server1.pem")}, 5s);
@@ -152,7 +152,7 @@ TEST_CASE("relay TLS flags: both or neither (exit 2); bad files exit 1 naming th
   CHECK(not_pem.err.find("server1.ext") != std::string::npos);
 }
 
-TEST_CASE("SIGHUP reloads the certificate for new connections; open ones keep working", "[e2e][tls][reload]") {
+TEST_CASE("SIGHUP reloads the certificate for new connections, open ones keep working", "[e2e][tls][reload]") {
   tls_pki pki;
   relay_process relay{pki.flags()};
   auto old_key = test_key(122);

@@ -248,7 +248,7 @@ TEST_CASE("json: every decode_accept_variants entry decodes to its equivalent_js
 // Edge cases
 // ---------------------------------------------------------------------------
 
-TEST_CASE("json: surrogate pairs in a code decode to UTF-8; lone surrogates are rejected",
+TEST_CASE("json: surrogate pairs in a code decode to UTF-8, lone surrogates are rejected",
           "[json]") {
   message m;
   REQUIRE(decode(R"({"GetIdentity":{"code":"\ud83d\ude00-\uD834\uDD1E-\u00e9"}})", m) ==

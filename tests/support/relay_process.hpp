@@ -60,4 +60,15 @@ struct run_result {
 run_result run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                        const std::string& stdin_text = {});
 
+/// Seconds a relay started under `timeout -s TERM` gets to come up (install
+/// its signal handlers, print its address) before the signal: an
+/// instrumented (ASan/TSan) relay starts several times slower.
+inline const char* relay_startup_grace_seconds() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return "5";
+#else
+  return "1";
+#endif
+}
+
 }  // namespace relay::test
