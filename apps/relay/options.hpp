@@ -25,7 +25,7 @@ struct relay_options {
   relay_config core;
   cluster_flags cluster;
   net::server_options server;
-  unsigned workers = 2;  // CAF scheduler threads
+  unsigned workers = net::default_thread_count();  // CAF scheduler threads
   log::level log_level = log::level::info;
   log::format log_format = log::format::text;  // --log-format
   // --admin-listen / --admin-allow-remote land in server.admin

@@ -23,6 +23,8 @@
 
 namespace relay::net {
 
+unsigned default_thread_count() noexcept { return std::max(1u, std::thread::hardware_concurrency() / 2); }
+
 namespace {
 constexpr auto min_backoff = std::chrono::milliseconds(10);
 constexpr auto max_backoff = std::chrono::milliseconds(1000);
