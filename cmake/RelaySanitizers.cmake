@@ -33,6 +33,13 @@ elseif(RELAY_SANITIZE STREQUAL "thread")
   message(STATUS "relay: building with ThreadSanitizer")
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+  # Asio wraps every handler invocation in a std_fenced_block, i.e.
+  # std::atomic_thread_fence, which TSan does not model (g++ warns
+  # -Wtsan once per instantiation: 817 warnings in one build). The
+  # handoff of handlers between threads is ordered by the scheduler's
+  # mutex-protected queues and the strands' mutexes, which TSan does see,
+  # so Asio's null fenced block is used instead of silencing the warning.
+  add_compile_definitions(BOOST_ASIO_DISABLE_FENCED_BLOCK)
 elseif(NOT RELAY_SANITIZE STREQUAL "")
   message(FATAL_ERROR "RELAY_SANITIZE must be empty, 'address' or 'thread', not '${RELAY_SANITIZE}'")
 endif()

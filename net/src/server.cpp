@@ -260,6 +260,16 @@ int serve_until_signal(caf::actor_system& sys, const relay_core& core, const ser
   srv.run(true);
   if (admin) admin->stop();
   shutdown_relay_core(core);
+  // Actors exiting on CAF threads release the last references to some
+  // sessions; each must be destroyed before `srv` destroys the io_context
+  // whose services its stream and socket use (ThreadSanitizer saw Beast's
+  // stream destructor touch the destroyed websocket service). The tracker
+  // empties only when every session is fully destroyed. Bounded.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.shutdown_grace_ms);
+  while (srv.session_count() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (auto left = srv.session_count(); left > 0)
+    RELAY_LOG(warn, left << " session(s) still referenced at exit");
   RELAY_LOG(info, "relay stopped");
   return 0;
 }

@@ -29,7 +29,8 @@ template <class Stream>
 basic_websocket_session<Stream>::basic_websocket_session(Stream&& stream, caf::actor_system& sys, relay_core core,
                                                          std::shared_ptr<session_tracker> tracker,
                                                          std::shared_ptr<ssl::context> tls_context)
-    : tls_context_(std::move(tls_context)),
+    : tracker_entry_{tracker, this},
+      tls_context_(std::move(tls_context)),
       ws_(std::move(stream)),
       kill_timer_(ws_.get_executor()),
       sys_(sys),
@@ -39,7 +40,6 @@ basic_websocket_session<Stream>::basic_websocket_session(Stream&& stream, caf::a
 
 template <class Stream>
 basic_websocket_session<Stream>::~basic_websocket_session() {
-  tracker_->remove(this);
   core_.stats->connections_closed.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -61,7 +61,16 @@ class basic_websocket_session : public websocket_session,
   void finish(const char* why);
   bool credit_exhausted() const;
 
-  std::shared_ptr<ssl::context> tls_context_;  // declared first: outlives ws_
+  // Declared first, so destroyed last: the tracker forgets this session only
+  // after every other member (Beast's stream, the socket) is gone, so an
+  // empty tracker means no session still uses the io_context's services
+  // (serve_until_signal waits for that before destroying them).
+  struct tracker_entry {
+    std::shared_ptr<session_tracker> tracker;
+    websocket_session* session;
+    ~tracker_entry() { tracker->remove(session); }
+  } tracker_entry_;
+  std::shared_ptr<ssl::context> tls_context_;  // outlives ws_
   websocket::stream<Stream> ws_;
   beast::flat_buffer read_buffer_;
   asio::steady_timer kill_timer_;
