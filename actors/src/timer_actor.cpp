@@ -18,7 +18,7 @@ using wake_atom = caf::atom_constant<caf::atom("tmrwake")>;
 // Deadlines closer together than this share one wake-up (so a burst of
 // connections, each with its own auth deadline, does not become a burst of
 // wake-ups). A timer fires at most this much late, never early.
-constexpr auto resolution = std::chrono::milliseconds(20);
+constexpr auto default_resolution = std::chrono::milliseconds(20);
 
 struct timer_state {
   struct entry {
@@ -32,6 +32,7 @@ struct timer_state {
   std::map<key, schedule_t::iterator> by_target;   // ordered: one range per actor
   std::unordered_set<caf::actor_id> monitored;
   clock::time_point next_wake = clock::time_point::max();
+  clock::duration resolution = default_resolution;
   static inline const char* name = "relay.timers";
 
   void forget(caf::actor_id id) {
@@ -53,12 +54,16 @@ void arm_wake(self_ptr self) {
   auto at = std::max(st.schedule.begin()->first, now);
   if (at >= st.next_wake) return;
   // Coalesce: wake no earlier than one resolution step from now.
-  at = std::max(at, now + resolution);
+  at = std::max(at, now + st.resolution);
   st.next_wake = at;
   self->delayed_send(self, at - now, wake_atom::value, static_cast<std::int64_t>(at.time_since_epoch().count()));
 }
 
-caf::behavior timer_actor(self_ptr self) {
+// `resolution` is also what keeps this spawn from having no arguments:
+// CAF 0.17's argument-less spawn of a function actor dereferences a null
+// tuple pointer (UBSan: reference binding to null pointer, init_fun_factory).
+caf::behavior timer_actor(self_ptr self, caf::timespan resolution) {
+  self->state.resolution = std::chrono::duration_cast<clock::duration>(resolution);
   self->set_down_handler([=](caf::down_msg& down) { self->state.forget(down.source.id()); });
   return {
     [=](arm_timer_atom, const caf::actor& target, caf::timespan delay, caf::atom_value what) {
@@ -96,6 +101,8 @@ caf::behavior timer_actor(self_ptr self) {
 
 }  // namespace
 
-caf::actor spawn_timer_actor(caf::actor_system& sys) { return sys.spawn(timer_actor); }
+caf::actor spawn_timer_actor(caf::actor_system& sys) {
+  return sys.spawn(timer_actor, caf::timespan{default_resolution});
+}
 
 }  // namespace relay::detail
