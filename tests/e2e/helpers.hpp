@@ -67,6 +67,16 @@ inline void require_silence(connection& c, std::chrono::milliseconds quiet) {
   }
 }
 
+/// The port of a relay started with `--admin-listen 127.0.0.1:0` (it prints
+/// the admin address before its listening line).
+inline std::uint16_t admin_port(const relay_process& relay) {
+  const std::string prefix = "admin listening on http://127.0.0.1:";
+  for (const auto& line : relay.startup_lines())
+    if (line.rfind(prefix, 0) == 0) return static_cast<std::uint16_t>(std::stoi(line.substr(prefix.size())));
+  FAIL("the relay printed no admin address before its listening line");
+  return 0;
+}
+
 inline protocol::byte_vector bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
 
 }  // namespace relay::test

@@ -52,14 +52,6 @@ http_reply http_request(std::uint16_t port, const std::string& method, const std
 
 http_reply http_get(std::uint16_t port, const std::string& path) { return http_request(port, "GET", path); }
 
-std::uint16_t admin_port(const relay_process& relay) {
-  const std::string prefix = "admin listening on http://127.0.0.1:";
-  for (const auto& line : relay.startup_lines())
-    if (line.rfind(prefix, 0) == 0) return static_cast<std::uint16_t>(std::stoi(line.substr(prefix.size())));
-  FAIL("the relay printed no admin address before its listening line");
-  return 0;
-}
-
 metrics parse_metrics(const std::string& body) {
   metrics out;
   std::istringstream in{body};

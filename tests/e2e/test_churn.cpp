@@ -27,14 +27,6 @@ using namespace relay::test;
 
 namespace {
 
-std::uint16_t admin_port_of(const relay_process& relay) {
-  const std::string prefix = "admin listening on http://127.0.0.1:";
-  for (const auto& line : relay.startup_lines())
-    if (line.rfind(prefix, 0) == 0) return static_cast<std::uint16_t>(std::stoi(line.substr(prefix.size())));
-  FAIL("the relay printed no admin address before its listening line");
-  return 0;
-}
-
 // GET /metrics over a plain socket (the admin port answers once and closes);
 // send and receive time out after 5 s each.
 std::map<std::string, double> scrape_metrics(std::uint16_t port) {
@@ -110,7 +102,7 @@ TEST_CASE("Closed connections give their memory back within seconds (not after t
   // Default idle timeout (120 s) and auth timeout (5 s): the timers a closed
   // connection armed are still pending for the whole test.
   relay_process relay({"--admin-listen", "127.0.0.1:0"});
-  auto port = admin_port_of(relay);
+  auto port = admin_port(relay);
   std::vector<protocol::identity_key_pair> keys;
   for (std::uint8_t n = 1; n <= 50; ++n) keys.push_back(test_key(n));
   constexpr std::size_t per_round = 100;
