@@ -47,8 +47,8 @@ options:
   --limit-loopback                apply per-IP limits to loopback clients too
   --trust-proxy                   take the client IP from X-Forwarded-For
                                   (only behind your own reverse proxy)
-  --io-threads N                  network threads (default: half the cores, at least 1)
-  --workers N                     actor scheduler threads (default: half the cores, at least 1)
+  --io-threads N                  network threads (default: half the cores, at least 2)
+  --workers N                     actor scheduler threads (default: half the cores, at least 2)
   --log-level LEVEL               debug, info, warn, error or off (default info)
   --tls-cert FILE                 serve wss:// with this PEM certificate chain
                                   (with --tls-key; default: plain ws://, for

@@ -23,7 +23,7 @@
 
 namespace relay::net {
 
-unsigned default_thread_count() noexcept { return std::max(1u, std::thread::hardware_concurrency() / 2); }
+unsigned default_thread_count() noexcept { return std::max(2u, std::thread::hardware_concurrency() / 2); }
 
 namespace {
 constexpr auto min_backoff = std::chrono::milliseconds(10);

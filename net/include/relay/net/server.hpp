@@ -15,10 +15,11 @@
 namespace relay::net {
 
 /// The default for both --io-threads and --workers: half the cores, at
-/// least one. Measured on 2 cores (README, Performance): one Asio thread and
-/// one CAF worker cost ~20-30 % less CPU per handshake and per message at
-/// moderate rates than two of each, at the same peak throughput, because
-/// every hand-off between threads is a context switch.
+/// least two. Measured on 2 cores: one Asio thread and one CAF worker cost
+/// ~20-30 % less CPU per handshake and per message, but under CPU contention
+/// a flooding client then delays the others (the slow-consumer test's
+/// 200 ms round-trip bound failed 4 of 8 times with two CPU hogs, 0 of 8
+/// with two threads each), so isolation wins.
 unsigned default_thread_count() noexcept;
 
 struct server_options {
