@@ -4,6 +4,7 @@
 #include "connection_actor.hpp"
 
 #include <chrono>
+#include <optional>
 #include <variant>
 
 #include <caf/all.hpp>
@@ -26,8 +27,11 @@ struct connection_state {
   transport_ptr io;
   std::string client_ip;
   token_bucket claim_budget;    // GetIdentity attempts
-  token_bucket message_budget;  // frames per second (back-pressure)
-  token_bucket byte_budget;     // inbound bytes per second (back-pressure)
+  token_bucket code_budget;     // GetRendezvous requests
+  // Optional hard caps (--messages-per-connection, --bytes-per-connection):
+  // unset means no cap.
+  std::optional<token_bucket> message_budget;  // frames per second (back-pressure)
+  std::optional<token_bucket> byte_budget;     // inbound bytes per second (back-pressure)
   wire_format format = wire_format::json;  // chosen at upgrade (transport::format)
   protocol::challenge issued{};
   protocol::fingerprint fp{};
@@ -166,6 +170,12 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
     observe(self, observer_event::kind::routed, &s->destination, s->payload.size());
     route(self, s->destination, msg);
   } else if (auto* g = std::get_if<protocol::get_rendezvous>(&msg)) {
+    // Each code holds memory and an expiry timer for --rendezvous-ttl; an
+    // over-budget request gets no answer, like one over the relay-wide cap.
+    if (!st.code_budget.try_take(1) || !st.core.limits->allow_code(st.client_ip)) {
+      st.core.stats->codes_rate_limited.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     auto variant = g->variant;
     self->request(st.core.rendezvous, caf::infinite, issue_atom::value, st.fp, st.identity)
       .then(
@@ -174,7 +184,7 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
         },
         [](const caf::error&) { /* capacity reached: no reply, as for any refusal */ });
   } else if (auto* c = std::get_if<protocol::get_identity>(&msg)) {
-    // Claim budgets make guessing codes useless (see README, rate limits);
+    // Claim budgets make guessing codes useless (docs/operating.md, rate limits);
     // an over-budget claim gets no answer, exactly like an unknown code.
     if (!st.claim_budget.try_take(1) || !st.core.limits->allow_claim(st.client_ip)) {
       st.core.stats->claims_rate_limited.fetch_add(1, std::memory_order_relaxed);
@@ -205,11 +215,15 @@ caf::behavior authenticated(self_ptr self) {
       auto& st = self->state;
       st.last_activity = clock::now();
       serve_frame(self, in);
-      // Over its message or byte rate, the client's credit comes back late:
+      // Over its message or byte cap (if set), the client's credit comes back late:
       // the session then reads it more slowly (TCP back-pressure), nothing
       // is dropped. At most max_inflight_frames releases are ever pending.
-      auto now = clock::now();
-      auto wait = std::max(st.message_budget.take(1, now), st.byte_budget.take(static_cast<double>(in.data.size()), now));
+      auto wait = clock::duration::zero();
+      if (st.message_budget || st.byte_budget) {
+        auto now = clock::now();
+        if (st.message_budget) wait = st.message_budget->take(1, now);
+        if (st.byte_budget) wait = std::max(wait, st.byte_budget->take(static_cast<double>(in.data.size()), now));
+      }
       if (wait == clock::duration::zero()) {
         st.io->frame_consumed(in.data.size());
       } else {
@@ -307,10 +321,10 @@ static caf::behavior connection_actor(self_ptr self, relay_core core, transport_
   st.phase.enter(connection_phase::pending_auth);
   st.client_ip = std::move(client_ip);
   const auto& cfg = *st.core.config;
-  st.claim_budget = token_bucket{cfg.claims_per_connection_per_minute / 60.0,
-                                 std::max(1.0, cfg.claims_per_connection_per_minute / 4)};
-  st.message_budget = token_bucket{cfg.messages_per_connection_per_second, cfg.messages_per_connection_per_second * 2};
-  st.byte_budget = token_bucket{cfg.bytes_per_connection_per_second, cfg.bytes_per_connection_per_second * 2};
+  st.claim_budget = per_minute_budget(cfg.claims_per_connection_per_minute);
+  st.code_budget = per_minute_budget(cfg.codes_per_connection_per_minute);
+  if (auto rate = cfg.messages_per_connection_per_second; rate > 0) st.message_budget.emplace(rate, rate * 2);
+  if (auto rate = cfg.bytes_per_connection_per_second; rate > 0) st.byte_budget.emplace(rate, rate * 2);
   st.format = st.io->format();
   st.issued = protocol::random_challenge();
   observe(self, observer_event::kind::connected);

@@ -6,6 +6,7 @@
 #include "cluster_setup.hpp"
 #include "options.hpp"
 #include "relay/log.hpp"
+#include "relay/net/io_threads.hpp"
 
 int main(int argc, char** argv) {
   relay::app::relay_options opts;
@@ -20,7 +21,10 @@ int main(int argc, char** argv) {
   RELAY_LOG(debug, "open-files limit " << files);
 
   caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", static_cast<std::size_t>(opts.workers));
+  if (opts.workers > 0)
+    cfg.set("scheduler.max-threads", static_cast<std::size_t>(opts.workers));
+  else
+    relay::net::run_actors_on_io_threads(cfg, opts.server.io_threads);
   if (opts.cluster.enabled() && !relay::app::configure_cluster(opts.cluster, cfg)) return 2;
   caf::actor_system sys{cfg};
   auto core = relay::spawn_relay_core(sys, opts.core);

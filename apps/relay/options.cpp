@@ -40,15 +40,22 @@ options:
                                   then HTTP 429 until it refills (default 10)
   --claims-per-connection N       GetIdentity per minute per connection (default 30)
   --claims-per-ip N               GetIdentity per minute per client IP (default 60)
-  --messages-per-connection RATE  messages per second per connection; excess is
-                                  read more slowly, not dropped (default 2000)
-  --bytes-per-connection RATE     inbound bytes per second per connection,
-                                  back-pressured the same way (default 16777216)
+  --codes-per-connection N        GetRendezvous per minute per connection (default 30)
+  --codes-per-ip N                GetRendezvous per minute per client IP (default 60)
+  --messages-per-connection RATE  hard cap on messages per second per connection;
+                                  excess is read more slowly, not dropped
+                                  (default 0: no cap)
+  --bytes-per-connection RATE     hard cap on inbound bytes per second per
+                                  connection, back-pressured the same way
+                                  (default 0: no cap)
   --limit-loopback                apply per-IP limits to loopback clients too
   --trust-proxy                   take the client IP from X-Forwarded-For
                                   (only behind your own reverse proxy)
-  --io-threads N                  network threads (default: half the cores, at least 2)
-  --workers N                     actor scheduler threads (default: half the cores, at least 2)
+  --io-threads N                  threads running sockets and actors together
+                                  (default: half the cores, at least 2)
+  --workers N                     run actors on a separate pool of N CAF worker
+                                  threads instead (default: off, actors run on
+                                  the --io-threads threads)
   --log-level LEVEL               debug, info, warn, error or off (default info)
   --tls-cert FILE                 serve wss:// with this PEM certificate chain
                                   (with --tls-key; default: plain ws://, for
@@ -93,13 +100,17 @@ bool parse_seconds(const std::string& text, std::chrono::milliseconds& out) {
   return out.count() > 0;
 }
 
-bool parse_rate(const std::string& text, double& out) {
+bool parse_rate(const std::string& text, double& out, bool zero_is_off = false) {
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value <= 0) return false;
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) return false;
+  if (value == 0 && !zero_is_off) return false;
   out = value;
   return true;
 }
+
+// For caps where 0 means "no cap".
+bool parse_cap(const std::string& text, double& out) { return parse_rate(text, out, true); }
 
 template <class Int>
 bool parse_count(const std::string& text, Int& out, Int min = 1) {
@@ -140,8 +151,10 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     {"--auth-failures-per-ip", {[&](const std::string& v) { return parse_rate(v, c.auth_failures_per_ip_per_minute); }, "a count > 0"}},
     {"--claims-per-connection", {[&](const std::string& v) { return parse_rate(v, c.claims_per_connection_per_minute); }, "a count > 0"}},
     {"--claims-per-ip", {[&](const std::string& v) { return parse_rate(v, c.claims_per_ip_per_minute); }, "a count > 0"}},
-    {"--messages-per-connection", {[&](const std::string& v) { return parse_rate(v, c.messages_per_connection_per_second); }, "a rate > 0"}},
-    {"--bytes-per-connection", {[&](const std::string& v) { return parse_rate(v, c.bytes_per_connection_per_second); }, "a rate > 0"}},
+    {"--codes-per-connection", {[&](const std::string& v) { return parse_rate(v, c.codes_per_connection_per_minute); }, "a count > 0"}},
+    {"--codes-per-ip", {[&](const std::string& v) { return parse_rate(v, c.codes_per_ip_per_minute); }, "a count > 0"}},
+    {"--messages-per-connection", {[&](const std::string& v) { return parse_cap(v, c.messages_per_connection_per_second); }, "a rate >= 0 (0: no cap)"}},
+    {"--bytes-per-connection", {[&](const std::string& v) { return parse_cap(v, c.bytes_per_connection_per_second); }, "a rate >= 0 (0: no cap)"}},
     {"--io-threads", {[&](const std::string& v) { return parse_count(v, out.server.io_threads) && out.server.io_threads <= 64; }, "1..64"}},
     {"--workers", {[&](const std::string& v) { return parse_count(v, out.workers) && out.workers <= 64; }, "1..64"}},
     {"--cluster-listen", {[&](const std::string& v) { return (out.cluster.listen = v), true; }, "HOST:PORT"}},

@@ -25,7 +25,9 @@ struct relay_options {
   relay_config core;
   cluster_flags cluster;
   net::server_options server;
-  unsigned workers = net::default_thread_count();  // CAF scheduler threads
+  /// --workers N: run actors on a separate CAF worker pool of N threads
+  /// (0, the default: actors run on the --io-threads event loop threads).
+  unsigned workers = 0;
   log::level log_level = log::level::info;
   log::format log_format = log::format::text;  // --log-format
   // --admin-listen / --admin-allow-remote land in server.admin

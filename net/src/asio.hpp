@@ -1,6 +1,7 @@
 // Boost.Beast/Asio includes and aliases for the net layer's sources only.
 #pragma once
 
+#include <boost/asio/defer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>

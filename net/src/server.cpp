@@ -17,6 +17,7 @@
 
 #include "asio.hpp"
 #include "http_session.hpp"
+#include "io_scheduler.hpp"
 #include "relay/log.hpp"
 #include "tls_context.hpp"
 #include "websocket_session.hpp"
@@ -37,14 +38,24 @@ bool out_of_resources(const error_code& ec) {
 
 struct server::impl : std::enable_shared_from_this<server::impl> {
   impl(caf::actor_system& s, relay_core c, server_options o)
-      : sys(s), core(std::move(c)), opts(std::move(o)), acceptor(asio::make_strand(ioc)),
+      : sys(s), core(std::move(c)), opts(std::move(o)), shared_loop(io_scheduler::of(s)),
+        own_ioc(shared_loop ? nullptr : std::make_unique<asio::io_context>()),
+        ioc(shared_loop ? shared_loop->context() : *own_ioc), acceptor(asio::make_strand(ioc)),
         backoff_timer(acceptor.get_executor()), signals(ioc), tracker(std::make_shared<session_tracker>()),
         work(asio::make_work_guard(ioc)) {}
 
   caf::actor_system& sys;
   relay_core core;
   server_options opts;
-  asio::io_context ioc;
+  // The event loop: the actor system's I/O threads when its actors run
+  // there (run_actors_on_io_threads), else one of our own that run() drives.
+  io_scheduler* shared_loop;
+  std::unique_ptr<asio::io_context> own_ioc;
+  asio::io_context& ioc;
+  // With a shared loop, run() waits for this instead of running the loop.
+  std::mutex stopped_mutex;
+  std::condition_variable stopped_cv;
+  bool stopped = false;
   tcp::acceptor acceptor;
   asio::steady_timer backoff_timer;
   std::chrono::milliseconds backoff = min_backoff;
@@ -143,8 +154,15 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       while (self->tracker->size() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       self->work.reset();
-      self->ioc.stop();
+      self->end_run();
     }).detach();
+  }
+
+  void end_run() {
+    if (own_ioc) return own_ioc->stop();
+    std::lock_guard<std::mutex> guard{stopped_mutex};
+    stopped = true;
+    stopped_cv.notify_all();
   }
 };
 
@@ -152,7 +170,7 @@ server::server(caf::actor_system& sys, relay_core core, server_options opts)
     : impl_(std::make_shared<impl>(sys, std::move(core), std::move(opts))) {}
 
 server::~server() {
-  impl_->ioc.stop();
+  if (impl_->own_ioc) impl_->own_ioc->stop();
 }
 
 void server::start() {
@@ -198,6 +216,11 @@ bool server::tls() const { return impl_->current_tls() != nullptr; }
 void server::run(bool until_signal) {
   auto& d = *impl_;
   if (until_signal) catch_signals();
+  if (!d.own_ioc) {
+    std::unique_lock<std::mutex> guard{d.stopped_mutex};
+    d.stopped_cv.wait(guard, [&d] { return d.stopped; });
+    return;
+  }
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < std::max(1u, d.opts.io_threads); ++i) threads.emplace_back([&d] { d.ioc.run(); });
   d.ioc.run();

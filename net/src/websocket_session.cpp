@@ -130,7 +130,9 @@ void basic_websocket_session<Stream>::frame_consumed(std::size_t bytes) {
   inflight_frames_.fetch_sub(1);
   inflight_bytes_.fetch_sub(bytes);
   if (read_paused_.load() && !credit_exhausted() && read_paused_.exchange(false)) {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->read_next(); });
+    // defer: called by the connection actor, usually on an I/O thread that
+    // can resume reading itself instead of waking another one.
+    asio::defer(ws_.get_executor(), [self = shared_from_this()] { self->read_next(); });
   }
 }
 
@@ -164,7 +166,9 @@ void basic_websocket_session<Stream>::send(shared_frame frame) {
       writing_ = true;
     }
   }
-  if (kick) asio::post(ws_.get_executor(), [self = shared_from_this()] { self->write_next(); });
+  // defer: the registry queues frames from an I/O thread (or a CAF worker);
+  // on an I/O thread the write starts there, without waking another thread.
+  if (kick) asio::defer(ws_.get_executor(), [self = shared_from_this()] { self->write_next(); });
 }
 
 template <class Stream>

@@ -111,3 +111,33 @@ TEST_CASE("with --trust-proxy the limits apply to the forwarded client address",
   // Another client behind the same proxy has its own budget.
   CHECK(upgrade_with_forwarded_for(relay, "203.0.113.8"));
 }
+
+TEST_CASE("code requests over the per-connection budget get no answer until it refills", "[e2e][ratelimit]") {
+  relay_process relay{{"--codes-per-connection", "30"}};  // burst 7, one back per 2 s
+  auto owner = authed(relay, test_key(105));
+  for (int i = 0; i < 7; ++i) CHECK_FALSE(owner->get_rendezvous().empty());
+  CHECK_THROWS_AS(owner->get_rendezvous(1s), client::timeout_error);  // over budget: no answer
+  std::this_thread::sleep_for(2500ms);
+  CHECK_FALSE(owner->get_rendezvous(3s).empty());
+}
+
+TEST_CASE("code requests are limited per client IP across connections", "[e2e][ratelimit]") {
+  relay_process relay{{"--limit-loopback", "--codes-per-ip", "8"}};  // burst 2, one back per 7.5 s
+  auto first = authed(relay, test_key(106));
+  auto second = authed(relay, test_key(107));
+  CHECK_FALSE(first->get_rendezvous().empty());
+  CHECK_FALSE(first->get_rendezvous().empty());
+  // The second connection has its own per-connection budget, but the IP's is spent.
+  CHECK_THROWS_AS(second->get_rendezvous(1s), client::timeout_error);
+}
+
+TEST_CASE("the per-connection message and byte caps accept 0 (no cap) and refuse negative values", "[e2e][ratelimit][cli]") {
+  for (const char* flag : {"--messages-per-connection", "--bytes-per-connection"}) {
+    INFO(flag);
+    auto bad = run_program({(bin_dir() / "relay").string(), flag, "-1"}, 10s);
+    CHECK(bad.exit_code == 2);
+    relay_process relay{{flag, "0"}};
+    auto a = authed(relay, test_key(108));
+    require_round_trip(*a);
+  }
+}

@@ -42,11 +42,20 @@ struct relay_config {
   double claims_per_connection_per_minute = 30;
   /// GetIdentity attempts per client IP per minute (burst: a quarter).
   double claims_per_ip_per_minute = 60;
+  /// GetRendezvous requests per connection per minute (burst: a quarter); the
+  /// excess gets no answer, like a request over the relay-wide code cap.
+  double codes_per_connection_per_minute = 30;
+  /// GetRendezvous requests per client IP per minute (burst: a quarter).
+  double codes_per_ip_per_minute = 60;
   /// Messages per connection per second (burst: twice that); the excess is
   /// back-pressured (the relay reads that client more slowly), not dropped.
-  double messages_per_connection_per_second = 2000;
-  /// Inbound bytes per connection per second (burst: twice that), back-pressured.
-  double bytes_per_connection_per_second = 16.0 * 1024 * 1024;
+  /// 0: no cap (the default). Fairness between connections does not depend
+  /// on it: each session reads at most max_inflight_frames ahead of its
+  /// actor, and readers and actors are scheduled round-robin.
+  double messages_per_connection_per_second = 0;
+  /// Inbound bytes per connection per second (burst: twice that),
+  /// back-pressured. 0: no cap (the default).
+  double bytes_per_connection_per_second = 0;
   /// Apply the per-IP limits to loopback clients too (off: a local reverse
   /// proxy would put every client into one budget).
   bool limit_loopback = false;

@@ -1,5 +1,5 @@
 // Token buckets, and the per-client-IP limits the relay enforces: new
-// connections, failed authentications, and rendezvous claims. One shared,
+// connections, failed authentications, rendezvous claims and code issues. One shared,
 // thread-safe table (touched per connection and per claim, never per
 // message), bounded in size.
 #pragma once
@@ -43,6 +43,10 @@ class token_bucket {
   clock::time_point last_{};
 };
 
+/// A budget of `per_minute` requests per minute with a burst of a quarter of
+/// that (at least 1): the shape of the claim and code-issue budgets.
+token_bucket per_minute_budget(double per_minute, token_bucket::clock::time_point now = token_bucket::clock::now());
+
 /// Per-client-IP limits. Loopback clients are exempt unless
 /// `limit_loopback` is set (a reverse proxy on the same host would otherwise
 /// make every client share one budget; use --trust-proxy there).
@@ -58,12 +62,15 @@ class ip_limits {
   void auth_failed(const std::string& ip);
   /// Takes one rendezvous-claim token; false: ignore this claim.
   bool allow_claim(const std::string& ip);
+  /// Takes one code-issue (GetRendezvous) token; false: ignore this request.
+  bool allow_code(const std::string& ip);
 
  private:
   struct entry {
     token_bucket connections;
     token_bucket auth_failures;
     token_bucket claims;
+    token_bucket codes;
   };
   bool exempt(const std::string& ip) const;
   entry& entry_for(const std::string& ip, token_bucket::clock::time_point now);

@@ -25,7 +25,10 @@ unsigned default_thread_count() noexcept;
 struct server_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  ///< 0 picks a free port (see server::port())
-  unsigned io_threads = default_thread_count();  ///< threads running the Asio event loop
+  /// Threads running the Asio event loop; ignored when the actor system runs
+  /// its actors on I/O threads (run_actors_on_io_threads): the server then
+  /// shares those threads and run() only waits for stop().
+  unsigned io_threads = default_thread_count();
   /// Time the whole graceful shutdown may take before remaining sockets are cut.
   unsigned shutdown_grace_ms = 3000;
   /// wss://: PEM certificate chain and private key (both or neither; empty =
