@@ -88,8 +88,19 @@ void io_scheduler::stop() {
   clock_thread_.join();
 }
 
+namespace {
+// Messages one actor handles per turn on an I/O thread before it goes to the
+// back of the queue. Work an actor makes runnable during its turn (the
+// registry, a session's write) waits in that thread's private queue until
+// the turn ends, where no other thread can take it: short turns keep one
+// busy client (64 frames of read credit, each maybe megabytes of JSON) from
+// holding the registry, and with it everyone's messages, for its whole batch.
+constexpr std::size_t messages_per_turn = 16;
+}  // namespace
+
 void run_actors_on_io_threads(caf::actor_system_config& cfg, unsigned threads) {
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(threads == 0 ? 1 : threads));
+  cfg.set("scheduler.max-throughput", messages_per_turn);
   cfg.module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
     return new io_scheduler(sys);
   });

@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "conformance.hpp"
 #include "helpers.hpp"
 
 using namespace relay;
