@@ -100,29 +100,24 @@ void close_and_quit(self_ptr self, std::uint16_t code, std::string reason) {
   quit_connection(self);
 }
 
-// `failed_credentials`: the client sent no valid proof (bad or missing
-// response, timeout). Those count against its IP's failed-auth budget;
-// a policy refusal or a full identity does not.
-// The metrics label of a refusal, from the reason the client is told.
-auth_refusal refusal_of(const std::string& why) {
-  static const std::string failed = "authentication failed: ";
-  if (why.rfind(failed, 0) == 0) {
-    for (auto r : {auth_refusal::cbor, auth_refusal::alg, auth_refusal::payload, auth_refusal::identity,
-                   auth_refusal::signature})
-      if (why.compare(failed.size(), std::string::npos, to_string(r)) == 0) return r;
-    return auth_refusal::malformed;
-  }
-  if (why == "authentication timeout") return auth_refusal::timeout;
-  if (why == "too many connections for this identity") return auth_refusal::too_many;
-  if (why == "binary frame during authentication" || why == "text frame during authentication" ||
-      why == "malformed message during authentication" || why == "expected AuthResponse")
-    return auth_refusal::malformed;
-  return auth_refusal::policy;  // admission policy reasons are free text
+// The metrics label of a failed signature check (auth_refusal's first five
+// mirror protocol::auth_failure, in order, without `none`).
+constexpr auth_refusal refusal_of(protocol::auth_failure failure) {
+  return static_cast<auth_refusal>(static_cast<std::uint8_t>(failure) - 1);
 }
+static_assert(refusal_of(protocol::auth_failure::cbor) == auth_refusal::cbor &&
+              refusal_of(protocol::auth_failure::alg) == auth_refusal::alg &&
+              refusal_of(protocol::auth_failure::payload) == auth_refusal::payload &&
+              refusal_of(protocol::auth_failure::identity) == auth_refusal::identity &&
+              refusal_of(protocol::auth_failure::signature) == auth_refusal::signature);
 
-void refuse_auth(self_ptr self, const std::string& why, bool failed_credentials = true) {
-  self->state.core.stats->auth_refusals[static_cast<std::size_t>(refusal_of(why))].fetch_add(
-    1, std::memory_order_relaxed);
+// `why` is what the client is told (the close reason) and logged; `label`
+// counts it. Failed credentials (bad or missing proof, timeout) count
+// against the IP's failed-auth budget; a policy refusal or a full identity
+// does not.
+void refuse_auth(self_ptr self, auth_refusal label, const std::string& why) {
+  bool failed_credentials = label != auth_refusal::policy && label != auth_refusal::too_many;
+  self->state.core.stats->auth_refusals[static_cast<std::size_t>(label)].fetch_add(1, std::memory_order_relaxed);
   self->state.core.stats->auth_failed.fetch_add(1, std::memory_order_relaxed);
   if (failed_credentials) self->state.core.limits->auth_failed(self->state.client_ip);
   observe(self, observer_event::kind::refused, nullptr, 0, why);
@@ -264,23 +259,24 @@ void join(self_ptr self, protocol::key_algorithm alg) {
         observe(self, observer_event::kind::authenticated);
         self->become(authenticated(self));
       },
-      [=](const caf::error&) { refuse_auth(self, "too many connections for this identity", false); });
+      [=](const caf::error&) { refuse_auth(self, auth_refusal::too_many, "too many connections for this identity"); });
 }
 
 void authenticate(self_ptr self, const inbound_frame& in) {
   auto& st = self->state;
   if (!frame_kind_matches(st, in))
-    return refuse_auth(self, in.binary ? "binary frame during authentication" : "text frame during authentication");
+    return refuse_auth(self, auth_refusal::malformed,
+                       in.binary ? "binary frame during authentication" : "text frame during authentication");
   protocol::message msg;
   if (protocol::decode(in.data, st.format, msg) != protocol::decode_error::none)
-    return refuse_auth(self, "malformed message during authentication");
+    return refuse_auth(self, auth_refusal::malformed, "malformed message during authentication");
   auto* response = std::get_if<protocol::auth_response>(&msg);
-  if (response == nullptr) return refuse_auth(self, "expected AuthResponse");
+  if (response == nullptr) return refuse_auth(self, auth_refusal::malformed, "expected AuthResponse");
   protocol::verified_identity who;
   auto failure = protocol::verify_challenge_response(st.issued, response->id.cose_key_bytes,
                                                      response->cose_sign1_bytes, who);
   if (failure != protocol::auth_failure::none)
-    return refuse_auth(self, std::string{"authentication failed: "} + protocol::to_string(failure));
+    return refuse_auth(self, refusal_of(failure), std::string{"authentication failed: "} + protocol::to_string(failure));
   st.fp = who.fp;
   st.identity = std::make_shared<const protocol::byte_vector>(std::move(response->id.cose_key_bytes));
   if (!st.core.admission_policy) return join(self, who.alg);
@@ -290,10 +286,10 @@ void authenticate(self_ptr self, const inbound_frame& in) {
     .await(
       [=](const admission& verdict) {
         if (!verdict.allowed)
-          return refuse_auth(self, verdict.reason.empty() ? "not admitted" : verdict.reason, false);
+          return refuse_auth(self, auth_refusal::policy, verdict.reason.empty() ? "not admitted" : verdict.reason);
         join(self, who.alg);
       },
-      [=](const caf::error&) { refuse_auth(self, "admission policy unavailable", false); });
+      [=](const caf::error&) { refuse_auth(self, auth_refusal::policy, "admission policy unavailable"); });
 }
 
 caf::behavior awaiting_auth(self_ptr self) {
@@ -304,7 +300,7 @@ caf::behavior awaiting_auth(self_ptr self) {
     },
     [=](auth_timeout_atom) {
       self->state.core.stats->auth_timeouts.fetch_add(1, std::memory_order_relaxed);
-      refuse_auth(self, "authentication timeout");
+      refuse_auth(self, auth_refusal::timeout, "authentication timeout");
     },
     [=](activity_atom) {},
     [=](closed_atom) { quit_connection(self); },
