@@ -103,7 +103,8 @@ void basic_websocket_session<Stream>::read_next() {
     // Credit may have come back between the check and the flag.
     if (credit_exhausted() || !read_paused_.exchange(false)) return;
   }
-  ws_.async_read(read_buffer_, beast::bind_front_handler(&basic_websocket_session::on_read, shared_from_this()));
+  read_buffer_.emplace(read_text_);
+  ws_.async_read(*read_buffer_, beast::bind_front_handler(&basic_websocket_session::on_read, shared_from_this()));
 }
 
 template <class Stream>
@@ -117,8 +118,10 @@ void basic_websocket_session<Stream>::on_read(error_code ec, std::size_t bytes) 
   }
   inbound_frame frame;
   frame.binary = !ws_.got_text();
-  frame.data.assign(static_cast<const char*>(read_buffer_.cdata().data()), bytes);
-  read_buffer_.consume(bytes);
+  read_buffer_.reset();
+  read_text_.resize(bytes);  // the buffer may have grown past the frame
+  frame.data = std::move(read_text_);
+  read_text_ = std::string{};
   inflight_frames_.fetch_add(1);
   inflight_bytes_.fetch_add(bytes);
   caf::anon_send(actor_, frame_atom::value, std::move(frame));
@@ -202,8 +205,7 @@ void basic_websocket_session<Stream>::write_next() {
       }
       return;
     }
-    in_flight_ = std::move(out_queue_.front());
-    out_queue_.pop_front();
+    in_flight_ = out_queue_.pop_front();
   }
   ws_.binary(format_ == wire_format::binary);
   ws_.async_write(asio::buffer(*in_flight_),

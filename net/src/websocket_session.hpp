@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +13,7 @@
 #include "asio.hpp"
 #include "relay/actors/relay_core.hpp"
 #include "relay/actors/transport.hpp"
+#include "frame_fifo.hpp"
 #include "queue_gauge.hpp"
 #include "session_tracker.hpp"
 
@@ -72,7 +72,10 @@ class basic_websocket_session : public websocket_session,
   } tracker_entry_;
   std::shared_ptr<ssl::context> tls_context_;  // outlives ws_
   websocket::stream<Stream> ws_;
-  beast::flat_buffer read_buffer_;
+  // Each frame is read straight into a string that then becomes the actor's
+  // inbound_frame (no copy); between frames it is empty and holds no memory.
+  std::string read_text_;
+  std::optional<asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> read_buffer_;
   asio::steady_timer kill_timer_;
   caf::actor_system& sys_;
   relay_core core_;
@@ -90,7 +93,7 @@ class basic_websocket_session : public websocket_session,
 
   // Outbound queue, shared between the actor's thread and the strand.
   std::mutex out_mutex_;
-  std::deque<shared_frame> out_queue_;
+  frame_fifo out_queue_;
   std::size_t out_bytes_ = 0;  // bytes queued, including the frame being written
   queue_gauge queued_gauge_{core_.stats};  // out_bytes_ mirrored into the metrics
   bool writing_ = false;       // a write (or the close) is in progress on the strand
