@@ -147,7 +147,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       self->signals.cancel();
     });
     RELAY_LOG(info, "shutting down: closing " << tracker->size() << " connection(s)");
-    tracker->for_each([](websocket_session& s) { s.close(close_code::going_away, "server shutting down"); });
+    tracker->close_all([](websocket_session& s) { s.close(close_code::going_away, "server shutting down"); });
     // Wait (bounded) for the close handshakes, then let run() return.
     std::thread([self = shared_from_this()] {
       auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(self->opts.shutdown_grace_ms);

@@ -82,7 +82,7 @@ void basic_websocket_session<Stream>::on_accept(error_code ec) {
   if (ec) return finish("upgrade failed");
   core_.stats->connections_opened.fetch_add(1, std::memory_order_relaxed);
   if (format_ == wire_format::binary) core_.stats->binary_connections.fetch_add(1, std::memory_order_relaxed);
-  tracker_->add(shared_from_this());
+  if (!tracker_->add(shared_from_this())) return close(close_code::going_away, "server shutting down");
   RELAY_LOG(info, "connected peer=" << peer_ << (format_ == wire_format::binary ? " dialect=binary" : ""));
   actor_ = spawn_connection(sys_, core_, shared_from_this(), client_ip_);
   read_next();
