@@ -194,11 +194,12 @@ caf::behavior cluster_actor(self_ptr self, relay_core core, cluster_options opts
     [=](hello_atom, const std::string& name, const std::string& address, const caf::actor& cluster,
         const caf::actor& registry, const caf::actor& rendezvous)
       -> caf::result<std::string, std::string, caf::actor, caf::actor, std::vector<std::string>> {
-      auto promise =
-        self->make_response_promise<std::string, std::string, caf::actor, caf::actor, std::vector<std::string>>();
+      // Before making the promise: it takes the sender out of the message.
       auto sender = self->current_sender();
       // The cluster actor a node announces must be its own.
       if (!sender || !cluster || cluster.node() != sender->node()) return caf::make_error(caf::sec::invalid_argument);
+      auto promise =
+        self->make_response_promise<std::string, std::string, caf::actor, caf::actor, std::vector<std::string>>();
       check_peer_name(self, self->state.mm, self->state.opts, sender->node(), name,
                       [=](const std::optional<std::string>& refusal) mutable {
                         if (refusal) {

@@ -13,6 +13,7 @@
 #include <caf/io/middleman_actor.hpp>
 
 #include "relay/actors/cluster.hpp"
+#include "relay/log.hpp"
 
 namespace relay {
 
@@ -27,10 +28,13 @@ void check_peer_name(Self* self, const caf::io::middleman_actor& mm, const clust
     return;
   }
   auto lookup = opts.authenticated_name;
+  RELAY_LOG(debug, "cluster: checking name " << claimed << " of node " << to_string(node));
   self->request(mm, std::chrono::seconds(5), caf::get_atom::value, node)
     .then(
-      [=](const caf::node_id&, const std::string&, std::uint16_t port) mutable {
+      [=](const caf::node_id&, const std::string& host, std::uint16_t port) mutable {
         auto name = lookup(port);
+        RELAY_LOG(debug, "cluster: node " << claimed << " is at " << host << ":" << port << ", authenticated as "
+                                          << (name ? *name : std::string("nobody")));
         if (!name)
           done(std::optional<std::string>{"it reached this node without an authenticated link"});
         else if (*name != claimed)

@@ -3,10 +3,11 @@
 // so that when the backlog fills the heaviest senders are dropped first.
 //
 // Up to half the cap, anything goes. Above it, a sender is admitted only
-// while its own bytes in flight stay under an equal share of the cap among
-// the senders with bytes in flight; the hard cap bounds the total. One
-// heavy pair therefore fills at most about half the backlog by itself and
-// then loses its own frames, while everyone else's still get through.
+// while its own bytes in flight stay under an equal share of the other
+// half among the senders with bytes in flight (cap / (2 * senders)); the
+// hard cap bounds the total. One heavy pair therefore fills about half the
+// backlog by itself and then loses its own frames, while everyone else's
+// still get through.
 // Acknowledgements come back in send order (registry to registry is one
 // FIFO actor pair), so they retire the oldest records.
 //
@@ -34,7 +35,7 @@ class peer_credit {
       auto mine = by_sender_.find(sender);
       std::uint64_t in_flight = mine == by_sender_.end() ? 0 : mine->second;
       std::uint64_t senders = by_sender_.size() + (mine == by_sender_.end() ? 1 : 0);
-      if (in_flight + charged > cap_ / senders) return false;
+      if (in_flight + charged > cap_ / (2 * senders)) return false;
     }
     order_.push_back({sender, charged});
     by_sender_[sender] += charged;

@@ -106,7 +106,7 @@ using self_ptr = caf::stateful_actor<registry_state>*;
 // Sends `frame` from `source` for `destination` to every other node that holds it.
 void forward_to_nodes(self_ptr self, const protocol::fingerprint& source, const protocol::fingerprint& destination,
                       frame_formats& frames,
-                      const std::vector<std::string>& nodes, const relay_config& cfg, relay_stats& stats) {
+                      const std::vector<std::string>& nodes, relay_stats& stats) {
   // Between nodes every frame travels in the binary codec.
   const auto& frame = frames.in(wire_format::binary);
   if (!frame) return;
@@ -177,7 +177,7 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
         protocol::fingerprint source{};
         if (auto sender = self->current_sender())
           if (auto it = st.fingerprint_of.find(sender->address()); it != st.fingerprint_of.end()) source = it->second;
-        forward_to_nodes(self, source, destination, frames, remote->second, *cfg, *stats);
+        forward_to_nodes(self, source, destination, frames, remote->second, *stats);
       }
     },
     // --- cluster ---

@@ -138,8 +138,11 @@ struct cluster_gate::impl : std::enable_shared_from_this<impl> {
   std::uint16_t middleman_port = 0;
   std::shared_ptr<ssl::context> server_tls, client_tls;
 
-  asio::io_context ioc{1};
-  tcp::acceptor acceptor{ioc};
+  // The io_context goes last (stop() destroys it explicitly, with the
+  // coroutine frames it still holds); I/O objects go before it.
+  std::optional<asio::io_context> ioc_store{std::in_place, 1};
+  asio::io_context& ioc = *ioc_store;
+  std::unique_ptr<tcp::acceptor> acceptor = std::make_unique<tcp::acceptor>(ioc);
   std::thread thread;
 
   // Gate thread only.
@@ -162,6 +165,7 @@ struct cluster_gate::impl : std::enable_shared_from_this<impl> {
   mutable std::mutex mutex;
   std::map<std::uint16_t, std::string> names_by_port;                // guarded by mutex
   std::map<std::string, std::shared_ptr<forwarder>> forwarders;      // guarded by mutex
+  bool stopped = false;                                              // guarded by mutex
 
   bool tls() const { return static_cast<bool>(server_tls); }
   bool with_secret() const { return !opts.secret.empty(); }
@@ -179,8 +183,8 @@ struct cluster_gate::impl : std::enable_shared_from_this<impl> {
   // --- inbound -----------------------------------------------------------
 
   void accept_next() {
-    acceptor.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+    acceptor->async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor->is_open()) return;
       if (!ec) self->admit(std::move(socket));
       self->accept_next();
     });
@@ -498,17 +502,17 @@ cluster_gate::~cluster_gate() { stop(); }
 std::uint16_t cluster_gate::bind() {
   auto& i = *impl_;
   tcp::endpoint where(asio::ip::make_address(i.opts.host), i.opts.port);
-  i.acceptor.open(where.protocol());
-  i.acceptor.set_option(tcp::acceptor::reuse_address(true));
-  i.acceptor.bind(where);
-  i.acceptor.listen(asio::socket_base::max_listen_connections);
-  return i.acceptor.local_endpoint().port();
+  i.acceptor->open(where.protocol());
+  i.acceptor->set_option(tcp::acceptor::reuse_address(true));
+  i.acceptor->bind(where);
+  i.acceptor->listen(asio::socket_base::max_listen_connections);
+  return i.acceptor->local_endpoint().port();
 }
 
 void cluster_gate::start(const std::string& node_name, std::uint16_t middleman_port) {
   impl_->name = node_name;
   impl_->middleman_port = middleman_port;
-  if (impl_->acceptor.is_open()) asio::post(impl_->ioc, [i = impl_] { i->accept_next(); });
+  if (impl_->acceptor->is_open()) asio::post(impl_->ioc, [i = impl_] { i->accept_next(); });
   impl_->thread = std::thread([i = impl_] {
     auto work = asio::make_work_guard(i->ioc);
     i->ioc.run();
@@ -516,15 +520,27 @@ void cluster_gate::start(const std::string& node_name, std::uint16_t middleman_p
 }
 
 void cluster_gate::stop() {
-  if (!impl_->thread.joinable()) return;
-  impl_->ioc.stop();
-  impl_->thread.join();
+  auto& i = *impl_;
+  if (!i.thread.joinable()) return;
+  i.ioc.stop();
+  i.thread.join();
+  // Coroutine frames hold the impl and I/O objects: destroying the
+  // io_context destroys them (and breaks that cycle). I/O objects not owned
+  // by a frame go first.
+  {
+    std::lock_guard<std::mutex> lock(i.mutex);
+    i.stopped = true;
+    i.forwarders.clear();
+  }
+  i.acceptor.reset();
+  i.ioc_store.reset();
 }
 
 std::optional<std::uint16_t> cluster_gate::forwarder_for(const std::string& host, std::uint16_t port) {
   auto& i = *impl_;
   auto key = host + "|" + std::to_string(port);
   std::lock_guard<std::mutex> lock(i.mutex);
+  if (i.stopped) return std::nullopt;
   auto it = i.forwarders.find(key);
   if (it != i.forwarders.end()) return it->second->acceptor.local_endpoint().port();
   auto f = std::make_shared<impl::forwarder>(i.ioc);
