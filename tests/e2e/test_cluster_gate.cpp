@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cluster_intruders.hpp"
+#include "conformance.hpp"
 
 using namespace relay;
 using namespace relay::test;
