@@ -150,7 +150,9 @@ struct cluster_gate::impl : std::enable_shared_from_this<impl> {
     token_bucket attempts;
     std::size_t pending = 0;
   };
+  static constexpr std::size_t max_tracked_addresses = 65536;
   std::unordered_map<std::string, address_state> addresses;
+  token_bucket::clock::time_point last_sweep{};
   std::size_t pending_total = 0;
   refusal_log refusals;
 
@@ -201,9 +203,16 @@ struct cluster_gate::impl : std::enable_shared_from_this<impl> {
     if (ec) return;
     auto ip = remote.address().to_string();
     auto now = token_bucket::clock::now();
-    if (addresses.size() > 65536) {
-      for (auto it = addresses.begin(); it != addresses.end();)
-        it = it->second.pending == 0 && it->second.attempts.full(now) ? addresses.erase(it) : std::next(it);
+    if (addresses.size() >= max_tracked_addresses && addresses.find(ip) == addresses.end()) {
+      // Forget idle addresses (at most once a second: the sweep is linear);
+      // while the table stays full, new addresses wait.
+      if (now - last_sweep > std::chrono::seconds(1)) {
+        last_sweep = now;
+        for (auto it = addresses.begin(); it != addresses.end();)
+          it = it->second.pending == 0 && it->second.attempts.full(now) ? addresses.erase(it) : std::next(it);
+      }
+      if (addresses.size() >= max_tracked_addresses)
+        return refuse_early(cluster_refusal::pending, endpoint_text(remote), "too many addresses connecting at once");
     }
     auto [it, fresh] = addresses.try_emplace(ip);
     if (fresh) it->second.attempts = token_bucket(opts.attempts_per_ip, opts.attempts_per_ip * 2, now);

@@ -9,6 +9,7 @@
 // (bench/cluster-intruders).
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
@@ -307,9 +308,13 @@ TEST_CASE("cluster gate bench", "[.cluster-gate-bench]") {
   const char* only = std::getenv("RELAY_GATE_BENCH_KIND");
   temp_dir logs;
   cluster_pki pki;
-  for (auto kind : {intruder_kind::foreign_ca, intruder_kind::no_cert, intruder_kind::plain_tcp,
-                    intruder_kind::garbage, intruder_kind::half_handshake}) {
-    if (only && *only && std::string(to_string(kind)).find(only) == std::string::npos) continue;
+  // First the same stream with nobody knocking: the machine's own baseline.
+  std::vector<std::optional<intruder_kind>> kinds{std::nullopt, intruder_kind::foreign_ca, intruder_kind::no_cert,
+                                                  intruder_kind::plain_tcp, intruder_kind::garbage,
+                                                  intruder_kind::half_handshake};
+  for (auto kind : kinds) {
+    std::string label = kind ? to_string(*kind) : "no intruder (baseline)";
+    if (kind && only && *only && label.find(only) == std::string::npos) continue;
     two_nodes nodes(cluster_kind::tls, &pki, logs, {});
     auto x = authed(*nodes.a, test_key(130));
     auto y = authed(*nodes.b, test_key(131));
@@ -318,10 +323,13 @@ TEST_CASE("cluster gate bench", "[.cluster-gate-bench]") {
     stream_result r;
     std::uint64_t attempts = 0;
     {
-      intruder knock(kind, port_of(cluster_address(*nodes.a)), &pki, rate, 2);
+      std::optional<intruder> knock;
+      if (kind) knock.emplace(*kind, port_of(cluster_address(*nodes.a)), &pki, rate, 2);
       r = measure_stream(*x, *y, std::chrono::milliseconds(static_cast<long long>(seconds * 1000)));
-      knock.stop();
-      attempts = knock.attempts();
+      if (knock) {
+        knock->stop();
+        attempts = knock->attempts();
+      }
     }
     auto m = scrape_metrics(admin_port(*nodes.a));
     auto refused = [&](const char* reason) {
@@ -330,9 +338,9 @@ TEST_CASE("cluster gate bench", "[.cluster-gate-bench]") {
     bool lost_link = read_file(nodes.a_log).find(" lost (") != std::string::npos ||
                      read_file(nodes.b_log).find(" lost (") != std::string::npos;
     std::printf(
-      "%-22s attempts %6llu (%5.0f/s)  refused: rate %6.0f pending %4.0f tls %5.0f handshake %4.0f timeout %4.0f  "
+      "%-24s attempts %6llu (%5.0f/s)  refused: rate %6.0f pending %4.0f tls %5.0f handshake %4.0f timeout %4.0f  "
       "stream: sent %5d received %5d out-of-order %d  latency p50 %.2f ms p99 %.2f ms max %.2f ms  link %s\n",
-      to_string(kind), static_cast<unsigned long long>(attempts), static_cast<double>(attempts) / seconds,
+      label.c_str(), static_cast<unsigned long long>(attempts), static_cast<double>(attempts) / seconds,
       refused("rate_limited"), refused("pending"), refused("tls"), refused("handshake"), refused("timeout"), r.sent,
       r.received, r.out_of_order, r.p50_ms, r.p99_ms, r.max_ms, lost_link ? "DROPPED" : "kept");
     std::fflush(stdout);
