@@ -187,8 +187,17 @@ struct cluster_gate::impl : std::enable_shared_from_this<impl> {
   void accept_next() {
     acceptor->async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor->is_open()) return;
-      if (!ec) self->admit(std::move(socket));
-      self->accept_next();
+      if (!ec) {
+        self->admit(std::move(socket));
+        self->accept_next();
+        return;
+      }
+      // Out of descriptors, say: pause instead of spinning on the error
+      // (the links share this thread).
+      auto pause = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(100));
+      pause->async_wait([self, pause](const error_code& waited) {
+        if (!waited) self->accept_next();
+      });
     });
   }
 
@@ -347,11 +356,16 @@ struct cluster_gate::impl : std::enable_shared_from_this<impl> {
   void forward_next(std::shared_ptr<forwarder> f) {
     f->acceptor.async_accept([self = shared_from_this(), f](const error_code& ec, tcp::socket local) {
       if (ec == asio::error::operation_aborted || !f->acceptor.is_open()) return;
-      if (!ec) {
-        error_code ignored;
-        local.set_option(tcp::no_delay(true), ignored);
-        asio::co_spawn(self->ioc, self->outbound(f, std::make_shared<tcp::socket>(std::move(local))), asio::detached);
+      if (ec) {
+        auto pause = std::make_shared<asio::steady_timer>(self->ioc, std::chrono::milliseconds(100));
+        pause->async_wait([self, f, pause](const error_code& waited) {
+          if (!waited) self->forward_next(f);
+        });
+        return;
       }
+      error_code ignored;
+      local.set_option(tcp::no_delay(true), ignored);
+      asio::co_spawn(self->ioc, self->outbound(f, std::make_shared<tcp::socket>(std::move(local))), asio::detached);
       self->forward_next(f);
     });
   }
