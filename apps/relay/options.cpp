@@ -65,8 +65,9 @@ metrics and health (see README "Metrics, health and logs"):
                                   admin port has no TLS and no authentication, so
                                   without this flag only loopback is accepted
 
-cluster (see README "Running a cluster"):
-  --cluster-listen HOST:PORT      publish this node's cluster actor there
+cluster (see docs/clustering.md):
+  --cluster-listen HOST:PORT      this node's cluster port (peers must authenticate
+                                  there before any cluster message is read)
   --peer HOST:PORT                a node to join (repeatable); more are learned
   --node-name NAME                this node's name (default: cluster address)
   --cluster-timeout SECONDS       a silent peer is declared lost after this (default 5)
