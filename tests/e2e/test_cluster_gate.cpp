@@ -162,6 +162,41 @@ TEST_CASE("cluster gate (shared secret): garbage bytes cannot disturb the link",
   link_survives(cluster_kind::secret, intruder_kind::garbage, "handshake");
 }
 
+// The plain-cluster cause in one message: a BASP server-handshake header
+// claiming a 4 GiB payload, which CAF's broker would size (and zero-fill)
+// its read buffer to on the thread that serves every link.
+TEST_CASE("cluster gate (plain loopback): a BASP header claiming 4 GiB never reaches the middleman",
+          "[e2e][cluster][gate]") {
+  temp_dir logs;
+  two_nodes nodes(cluster_kind::plain, nullptr, logs, {"--cluster-handshake-timeout", "1"});
+  auto x = authed(*nodes.a, test_key(129));
+  auto y = authed(*nodes.b, test_key(132));
+  wait_routable(*x, *y);
+  auto rss_before = nodes.a->rss_kib();
+  std::string header(32, '\0');  // operation 0 (server handshake), then flags, payload_len, operation_data
+  header[4] = header[5] = header[6] = '\xff';
+  header[7] = '\xf0';
+  for (int i = 8; i < 16; ++i) header[i] = '\x01';
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) {
+    int fd = dial_loopback(port_of(cluster_address(*nodes.a)));
+    REQUIRE(fd >= 0);
+    send_all(fd, header);
+    held.push_back(fd);
+  }
+  auto r = measure_stream(*x, *y, 3s);
+  auto rss_after = nodes.a->rss_kib();
+  for (int fd : held) ::close(fd);
+  INFO("sent " << r.sent << ", received " << r.received << ", max " << r.max_ms << " ms; RSS " << rss_before << " -> "
+                << rss_after << " KiB");
+  CHECK(r.received == r.sent);
+  CHECK(r.out_of_order == 0);
+  CHECK(rss_after < rss_before + 64 * 1024);  // no multi-GiB buffer
+  CHECK(read_file(nodes.a_log).find(" lost (") == std::string::npos);
+  CHECK(read_file(nodes.b_log).find(" lost (") == std::string::npos);
+  CHECK(wait_for_log(nodes.a_log, "(timeout): no complete handshake in time", 5s));
+}
+
 TEST_CASE("cluster gate: the per-address limits refuse a flood before any handshake", "[e2e][cluster][gate]") {
   temp_dir logs;
   cluster_pki pki;
