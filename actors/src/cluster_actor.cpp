@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "cluster_identity.hpp"
 #include "relay/actors/cluster.hpp"
 #include "relay/actors/messages.hpp"
 #include "relay/log.hpp"
@@ -100,10 +101,17 @@ void dial(self_ptr self, const std::string& address) {
     st.addresses.erase(address);
     return;
   }
+  if (st.opts.route) {
+    // Through the cluster gate's forwarder, which authenticates to the peer.
+    auto local = st.opts.route(host, port);
+    if (!local) return;
+    host = local->first;
+    port = local->second;
+  }
   st.dialing.insert(address);
   self->request(st.mm, std::chrono::seconds(5), caf::connect_atom::value, host, port)
     .then(
-      [=](const caf::node_id&, const caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+      [=](const caf::node_id& node, const caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
         auto remote = caf::actor_cast<caf::actor>(ptr);
         if (!remote) {
           self->state.dialing.erase(address);
@@ -117,10 +125,18 @@ void dial(self_ptr self, const std::string& address) {
           .then(
             [=](const std::string& name, const std::string& their_address, const caf::actor& registry,
                 const caf::actor& rendezvous, const std::vector<std::string>& known) {
-              self->state.dialing.erase(address);
-              self->state.last_failure.erase(address);
-              add_peer(self, name, their_address.empty() ? address : their_address, remote, registry, rendezvous);
-              learn_addresses(self, known);
+              check_peer_name(self, self->state.mm, self->state.opts, node, name,
+                              [=](const std::optional<std::string>& refusal) {
+                                self->state.dialing.erase(address);
+                                if (refusal) {
+                                  RELAY_LOG(warn, "cluster: refused the answer of " << address << ": " << *refusal);
+                                  return;
+                                }
+                                self->state.last_failure.erase(address);
+                                add_peer(self, name, their_address.empty() ? address : their_address, remote,
+                                         registry, rendezvous);
+                                learn_addresses(self, known);
+                              });
             },
             [=](const caf::error& err) {
               self->state.dialing.erase(address);
@@ -177,11 +193,26 @@ caf::behavior cluster_actor(self_ptr self, relay_core core, cluster_options opts
     },
     [=](hello_atom, const std::string& name, const std::string& address, const caf::actor& cluster,
         const caf::actor& registry, const caf::actor& rendezvous)
-      -> std::tuple<std::string, std::string, caf::actor, caf::actor, std::vector<std::string>> {
-      add_peer(self, name, address, cluster, registry, rendezvous);
-      auto& st = self->state;
-      return {st.opts.node_name, st.opts.advertise_address, st.core.registry, st.core.rendezvous,
-              st.known_addresses()};
+      -> caf::result<std::string, std::string, caf::actor, caf::actor, std::vector<std::string>> {
+      // Before making the promise: it takes the sender out of the message.
+      auto sender = self->current_sender();
+      // The cluster actor a node announces must be its own.
+      if (!sender || !cluster || cluster.node() != sender->node()) return caf::make_error(caf::sec::invalid_argument);
+      auto promise =
+        self->make_response_promise<std::string, std::string, caf::actor, caf::actor, std::vector<std::string>>();
+      check_peer_name(self, self->state.mm, self->state.opts, sender->node(), name,
+                      [=](const std::optional<std::string>& refusal) mutable {
+                        if (refusal) {
+                          RELAY_LOG(warn, "cluster: refused hello from node '" << name << "': " << *refusal);
+                          promise.deliver(caf::make_error(caf::sec::invalid_argument));
+                          return;
+                        }
+                        add_peer(self, name, address, cluster, registry, rendezvous);
+                        auto& st = self->state;
+                        promise.deliver(st.opts.node_name, st.opts.advertise_address, st.core.registry,
+                                        st.core.rendezvous, st.known_addresses());
+                      });
+      return promise;
     },
     // A claim the local rendezvous actor could not answer: the code may live
     // on another node. Ask all of them; only the owner can say yes, once.

@@ -16,6 +16,7 @@
 #include <caf/all.hpp>
 
 #include "frame_formats.hpp"
+#include "peer_credit.hpp"
 #include "relay/actors/messages.hpp"
 #include "relay/log.hpp"
 #include "relay/protocol/binary_codec.hpp"
@@ -49,7 +50,7 @@ struct registry_state {
   };
   struct peer {
     caf::actor registry;
-    std::uint64_t unacked = 0;     // bytes we sent it, not yet acknowledged
+    peer_credit credit;            // bytes we sent it, not yet acknowledged, by sender
     std::uint64_t unacked_in = 0;  // bytes it sent us, not yet acknowledged
   };
   std::unordered_map<protocol::fingerprint, member, protocol::fingerprint_hash> members;
@@ -102,9 +103,10 @@ namespace {
 
 using self_ptr = caf::stateful_actor<registry_state>*;
 
-// Sends `frame` for `destination` to every other node that holds it.
-void forward_to_nodes(self_ptr self, const protocol::fingerprint& destination, frame_formats& frames,
-                      const std::vector<std::string>& nodes, const relay_config& cfg, relay_stats& stats) {
+// Sends `frame` from `source` for `destination` to every other node that holds it.
+void forward_to_nodes(self_ptr self, const protocol::fingerprint& source, const protocol::fingerprint& destination,
+                      frame_formats& frames,
+                      const std::vector<std::string>& nodes, relay_stats& stats) {
   // Between nodes every frame travels in the binary codec.
   const auto& frame = frames.in(wire_format::binary);
   if (!frame) return;
@@ -113,12 +115,12 @@ void forward_to_nodes(self_ptr self, const protocol::fingerprint& destination, f
   for (const auto& node : nodes) {
     auto p = self->state.peers.find(node);
     if (p == self->state.peers.end() || !p->second.registry) continue;
-    if (p->second.unacked + size > cfg.max_peer_backlog_bytes) {
-      // A slow or stuck peer must not grow our memory: drop, and count.
+    if (!p->second.credit.admit(source, size)) {
+      // A slow or stuck peer must not grow our memory: drop (the heaviest
+      // senders' frames first), and count.
       stats.cluster_dropped.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    p->second.unacked += size;
     stats.cluster_forwarded.fetch_add(1, std::memory_order_relaxed);
     self->send(p->second.registry, cluster_deliver_atom::value, self->state.node_name, env);
   }
@@ -170,13 +172,19 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
       }
       frame_formats frames{frame, format, *stats};
       if (local != st.members.end()) st.deliver_locally(destination, frames, self, *stats);
-      if (remote != st.remote.end()) forward_to_nodes(self, destination, frames, remote->second, *cfg, *stats);
+      if (remote != st.remote.end()) {
+        // The sending connection's identity, for fair shares of a full backlog.
+        protocol::fingerprint source{};
+        if (auto sender = self->current_sender())
+          if (auto it = st.fingerprint_of.find(sender->address()); it != st.fingerprint_of.end()) source = it->second;
+        forward_to_nodes(self, source, destination, frames, remote->second, *stats);
+      }
     },
     // --- cluster ---
     [=](cluster_init_atom, const std::string& node_name) { self->state.node_name = node_name; },
     [=](peer_up_atom, const std::string& node, const caf::actor& remote_registry) {
       auto& st = self->state;
-      st.peers[node] = registry_state::peer{remote_registry, 0, 0};
+      st.peers.insert_or_assign(node, registry_state::peer{remote_registry, peer_credit{cfg->max_peer_backlog_bytes}, 0});
       stats->cluster_peers.store(st.peers.size(), std::memory_order_relaxed);
       // Resynchronise: the peer learns everything this node holds now.
       std::vector<std::string> held;
@@ -229,7 +237,7 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
     },
     [=](cluster_ack_atom, const std::string& node, std::uint64_t bytes) {
       auto p = self->state.peers.find(node);
-      if (p != self->state.peers.end()) p->second.unacked -= std::min(p->second.unacked, bytes);
+      if (p != self->state.peers.end()) p->second.credit.acknowledged(bytes);
     },
   };
 }

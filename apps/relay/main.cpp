@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   if (opts.cluster.enabled() && !relay::app::configure_cluster(opts.cluster, cfg)) return 2;
   caf::actor_system sys{cfg};
   auto core = relay::spawn_relay_core(sys, opts.core);
-  if (opts.cluster.enabled() && !relay::app::start_cluster(opts.cluster, sys, core)) {
+  relay::app::cluster_runtime cluster;  // stops before `sys` goes
+  if (opts.cluster.enabled() && !relay::app::start_cluster(opts.cluster, sys, core, cluster)) {
     relay::shutdown_relay_core(core);
     return 1;
   }

@@ -72,15 +72,27 @@ metrics and health (see README "Metrics, health and logs"):
                                   admin port has no TLS and no authentication, so
                                   without this flag only loopback is accepted
 
-cluster (see README "Running a cluster"):
-  --cluster-listen HOST:PORT      publish this node's cluster actor there
+cluster (see docs/clustering.md):
+  --cluster-listen HOST:PORT      this node's cluster port (peers must authenticate
+                                  there before any cluster message is read)
   --peer HOST:PORT                a node to join (repeatable); more are learned
   --node-name NAME                this node's name (default: cluster address)
   --cluster-timeout SECONDS       a silent peer is declared lost after this (default 5)
   --cluster-cert FILE             PEM certificate for mutual TLS between nodes
   --cluster-key FILE              its PEM private key
-  --cluster-ca FILE               PEM CA that signed every node's certificate
-                                  (without TLS the cluster port must be loopback)
+  --cluster-ca FILE               PEM CA that signed every node's certificate;
+                                  with TLS a node's name is its certificate's CN
+                                  (or a DNS SAN given as --node-name)
+  --cluster-psk-file FILE         shared secret (at least 16 bytes) every node
+                                  proves on each cluster connection; without TLS
+                                  or this the cluster port must be loopback
+  --cluster-attempts-per-ip RATE  new cluster-port connections per second per
+                                  address before refusing (default 20, burst 2x)
+  --cluster-pending-per-ip N      unauthenticated cluster-port connections at
+                                  once per address (default 8)
+  --cluster-handshake-timeout SECONDS
+                                  time a cluster connection has to authenticate
+                                  (default 5)
   --help                          show this text and exit
 
 The relay prints "listening on ws://HOST:PORT" (wss:// with --tls-cert) once
@@ -164,6 +176,10 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     {"--cluster-cert", {[&](const std::string& v) { return (out.cluster.cert = v), true; }, "a file"}},
     {"--cluster-key", {[&](const std::string& v) { return (out.cluster.key = v), true; }, "a file"}},
     {"--cluster-ca", {[&](const std::string& v) { return (out.cluster.ca = v), true; }, "a file"}},
+    {"--cluster-psk-file", {[&](const std::string& v) { return (out.cluster.psk_file = v), !v.empty(); }, "a file"}},
+    {"--cluster-attempts-per-ip", {[&](const std::string& v) { return parse_rate(v, out.cluster.attempts_per_ip); }, "a rate > 0"}},
+    {"--cluster-pending-per-ip", {[&](const std::string& v) { return parse_count(v, out.cluster.pending_per_ip); }, "a count >= 1"}},
+    {"--cluster-handshake-timeout", {[&](const std::string& v) { return parse_seconds(v, out.cluster.handshake_timeout); }, "seconds > 0"}},
     {"--log-level", {[&](const std::string& v) { return log::parse_level(v, out.log_level); }, "debug|info|warn|error|off"}},
     {"--tls-cert", {[&](const std::string& v) { return (out.server.tls_cert = v), !v.empty(); }, "a file"}},
     {"--tls-key", {[&](const std::string& v) { return (out.server.tls_key = v), !v.empty(); }, "a file"}},
@@ -231,8 +247,9 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     out.server.admin.port = admin_address.port;
     out.server.admin.expect_peers = !cl.peers.empty();
   }
-  if (cl.node_name.empty()) cl.node_name = cl.listen;
-  if (cl.enabled() && cl.node_name.empty())
+  // With TLS the default name is the certificate's (cluster_setup.cpp).
+  if (cl.node_name.empty() && !cl.tls()) cl.node_name = cl.listen;
+  if (cl.enabled() && cl.node_name.empty() && !cl.tls())
     return fail("a node without --cluster-listen needs --node-name");
   return parse_outcome::run;
 }

@@ -16,6 +16,10 @@ struct cluster_flags {
   std::string node_name;           ///< --node-name (default: the cluster listen address)
   std::chrono::milliseconds timeout{5000};  ///< --cluster-timeout: peer loss detection bound
   std::string cert, key, ca;       ///< --cluster-cert/--cluster-key/--cluster-ca (mutual TLS)
+  std::string psk_file;            ///< --cluster-psk-file: shared secret every node proves
+  double attempts_per_ip = 20;     ///< --cluster-attempts-per-ip (per second, burst 2x)
+  std::size_t pending_per_ip = 8;  ///< --cluster-pending-per-ip
+  std::chrono::milliseconds handshake_timeout{5000};  ///< --cluster-handshake-timeout
 
   bool enabled() const { return !listen.empty() || !peers.empty(); }
   bool tls() const { return !cert.empty(); }

@@ -124,6 +124,16 @@ std::string render_metrics(const relay_core& core) {
   w.gauge("cluster_peers", "Cluster peers currently joined.", get(s.cluster_peers));
   w.counter("cluster_forwarded_total", "Frames sent to other nodes (once per node).", s.cluster_forwarded);
   w.counter("cluster_received_total", "Frames received from other nodes.", s.cluster_received);
+  w.family("cluster_refused_total", "counter", "Connections to the cluster port refused by the gate, by reason.");
+  for (std::size_t i = 0; i < cluster_refusal_count; ++i)
+    w.sample("cluster_refused_total", get(s.cluster_refusals[i]), "reason", to_string(static_cast<cluster_refusal>(i)));
+  w.counter("cluster_links_accepted_total", "Inbound cluster connections authenticated by the gate.",
+            s.cluster_links_accepted);
+  w.counter("cluster_links_dialled_total", "Outbound cluster connections authenticated to a peer's gate.",
+            s.cluster_links_dialled);
+  w.counter("cluster_dials_failed_total", "Outbound cluster connections refused by, or failed at, a peer's gate.",
+            s.cluster_dials_failed);
+  w.gauge("cluster_gate_links", "Authenticated cluster links the gate is carrying now.", get(s.cluster_gate_links));
   if (core.observer) {
     w.gauge("observer_pending", "Observer events waiting in the observer's mailbox.", core.observer->pending());
     w.gauge("observer_dropped", "Observer events dropped because too many were pending.", core.observer->dropped());

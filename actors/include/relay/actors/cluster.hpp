@@ -1,5 +1,6 @@
-// Clustering relay nodes over CAF's middleman (BASP), optionally inside
-// mutual TLS (caf::openssl). Each node runs one cluster actor: it dials its
+// Clustering relay nodes over CAF's middleman (BASP), behind the cluster
+// gate (relay/net/cluster_gate.hpp: mutual TLS and/or a shared secret,
+// outside CAF). Each node runs one cluster actor: it dials its
 // peers, exchanges membership, watches peers through monitors, and tells
 // the local registry which peers exist; registries then exchange which
 // fingerprints they hold and forward frames to the nodes holding a
@@ -7,7 +8,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/fwd.hpp>
@@ -28,6 +33,13 @@ struct cluster_options {
   std::chrono::milliseconds reconnect_interval{1000};
   /// Time a claim waits for the other nodes' answers.
   std::chrono::milliseconds claim_timeout{2000};
+  /// Where the middleman dials to reach the node at host:port (the cluster
+  /// gate's local forwarder); unset: dial host:port itself.
+  std::function<std::optional<std::pair<std::string, std::uint16_t>>(const std::string&, std::uint16_t)> route;
+  /// The node name the cluster gate authenticated behind a middleman
+  /// connection, by that connection's remote port; unset: names in `hello`
+  /// are taken as given.
+  std::function<std::optional<std::string>(std::uint16_t)> authenticated_name;
 };
 
 /// Announces the types that cross the middleman. Call on the config before
@@ -35,8 +47,8 @@ struct cluster_options {
 void add_cluster_message_types(caf::actor_system_config& cfg);
 
 /// Spawns this node's cluster actor and attaches it to `core` (sets
-/// core.cluster); `mm` is the middleman (or openssl manager) actor used to
-/// dial peers. Publish the returned actor on the cluster port, then call
+/// core.cluster); `mm` is the middleman actor used to dial peers (through
+/// opts.route) and to find which link a hello came over. Publish the returned actor on the cluster port, then call
 /// start_cluster_node.
 caf::actor spawn_cluster_node(caf::actor_system& sys, relay_core& core, cluster_options opts,
                               caf::io::middleman_actor mm);

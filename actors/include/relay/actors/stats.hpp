@@ -28,6 +28,27 @@ inline const char* to_string(auth_refusal r) noexcept {
   return i < auth_refusal_count ? names[i] : "unknown";
 }
 
+/// Why the cluster gate refused a connection to the cluster port (labels of
+/// relay_cluster_refused_total; see relay/net/cluster_gate.hpp).
+enum class cluster_refusal : std::uint8_t {
+  rate_limited,  // the address opened too many connections per second
+  pending,       // the address (or everyone) has too many unauthenticated connections
+  tls,           // the TLS handshake failed: foreign CA, no certificate, not TLS at all
+  handshake,     // not a cluster hello: garbage, wrong verb, too long
+  version,       // another cluster protocol version
+  name,          // the claimed name is not in the certificate, or is this node's
+  secret,        // wrong or missing shared-secret proof
+  timeout,       // no complete handshake within --cluster-handshake-timeout
+};
+inline constexpr std::size_t cluster_refusal_count = 8;
+
+inline const char* to_string(cluster_refusal r) noexcept {
+  constexpr const char* names[cluster_refusal_count] = {"rate_limited", "pending", "tls",    "handshake",
+                                                        "version",      "name",    "secret", "timeout"};
+  auto i = static_cast<std::size_t>(r);
+  return i < cluster_refusal_count ? names[i] : "unknown";
+}
+
 struct relay_stats {
   using counter = std::atomic<std::uint64_t>;
   counter connections_opened{0};
@@ -57,6 +78,11 @@ struct relay_stats {
   counter cluster_received{0};     ///< frames received from other nodes
   counter cluster_dropped{0};      ///< frames not sent: peer backlog full
   counter cluster_peers{0};        ///< peers currently joined (a gauge)
+  std::array<counter, cluster_refusal_count> cluster_refusals{};  ///< by cluster_refusal (gate, inbound)
+  counter cluster_links_accepted{0};  ///< inbound cluster connections authenticated by the gate
+  counter cluster_links_dialled{0};   ///< outbound cluster connections authenticated to a peer's gate
+  counter cluster_dials_failed{0};    ///< outbound attempts refused by, or failing at, a peer's gate
+  counter cluster_gate_links{0};      ///< gauge: authenticated links the gate is splicing now
   // Metrics endpoint (admin.hpp). Gauges go up and down.
   std::array<counter, auth_refusal_count> auth_refusals{};  ///< by auth_refusal
   counter bytes_routed{0};                 ///< payload bytes of Send frames accepted for delivery
