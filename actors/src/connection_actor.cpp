@@ -174,7 +174,7 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
         },
         [](const caf::error&) { /* capacity reached: no reply, as for any refusal */ });
   } else if (auto* c = std::get_if<protocol::get_identity>(&msg)) {
-    // Claim budgets make guessing codes useless (see README, rate limits);
+    // Claim budgets make guessing codes useless (see docs/operating.md, "Rate limits");
     // an over-budget claim gets no answer, exactly like an unknown code.
     if (!st.claim_budget.try_take(1) || !st.core.limits->allow_claim(st.client_ip)) {
       st.core.stats->claims_rate_limited.fetch_add(1, std::memory_order_relaxed);

@@ -7,6 +7,8 @@
 #include <iostream>
 #include <map>
 
+#include "relay/version.hpp"
+
 namespace relay::app {
 
 namespace {
@@ -57,7 +59,7 @@ options:
   --log-format text|json          one line per event on stderr: key=value pairs
                                   (default text) or one JSON object per line
 
-metrics and health (see README "Metrics, health and logs"):
+metrics and health (see docs/operating.md, "Metrics, health and logs"):
   --admin-listen HOST:PORT        serve /metrics (Prometheus), /healthz and /readyz
                                   over plain HTTP there (default off; port 0 picks
                                   a free port, printed as "admin listening on ...")
@@ -65,7 +67,7 @@ metrics and health (see README "Metrics, health and logs"):
                                   admin port has no TLS and no authentication, so
                                   without this flag only loopback is accepted
 
-cluster (see README "Running a cluster"):
+cluster (see docs/clustering.md, "Running a cluster"):
   --cluster-listen HOST:PORT      publish this node's cluster actor there
   --peer HOST:PORT                a node to join (repeatable); more are learned
   --node-name NAME                this node's name (default: cluster address)
@@ -75,6 +77,7 @@ cluster (see README "Running a cluster"):
   --cluster-ca FILE               PEM CA that signed every node's certificate
                                   (without TLS the cluster port must be loopback)
   --help                          show this text and exit
+  --version                       print the version and git commit and exit
 
 The relay prints "listening on ws://HOST:PORT" (wss:// with --tls-cert) once
 it accepts connections.
@@ -170,6 +173,10 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     }
     if (arg == "--help" || arg == "-h") {
       std::cout << usage_text;
+      return parse_outcome::exit_ok;
+    }
+    if (arg == "--version") {
+      std::cout << "relay " << relay::version() << " (commit " << relay::git_commit() << ")\n";
       return parse_outcome::exit_ok;
     }
     if (arg == "--admin-allow-remote") {

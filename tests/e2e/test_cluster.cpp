@@ -170,7 +170,7 @@ TEST_CASE("with mutual TLS, nodes with the cluster CA's certificates join, a for
   CHECK_FALSE(expect_payload(*r, bytes_of("to rogue"), 1500ms));
   // The real members stay reachable. Known weakness: while the rogue keeps
   // re-dialling, the A-B link can drop and rejoin (a refused handshake seems
-  // to disturb CAF 0.17's OpenSSL middleman; README, "Running a cluster"), so
+  // to disturb CAF 0.17's OpenSSL middleman; docs/clustering.md, "Running a cluster"), so
   // a single message may be lost; the route must come back within a bound.
   wait_routable(*x, *y, 10s);
 }
