@@ -215,7 +215,7 @@ def check_page(page, source, build, tmp, env, address, flags, counts):
         failures += [f"{where}: {p}" for p in flags.check(text)]
         if kind == "run":
             script = text.replace("127.0.0.1:8080", address)
-            if PLACEHOLDER_CODE in script:
+            if PLACEHOLDER_CODE in script and "background" not in marks:
                 code = wait_for(lambda: next((c for _, _, out in background
                                               for c in re.findall(r"^code: (\S+)$", read(out), re.M)), None), 15)
                 if not code:

@@ -4,10 +4,12 @@
 # in /usr. Checks that find_package(relay) found that one and no other (no
 # package registry, no build tree), then builds shout_client a second time
 # with plain g++ and `pkg-config relay-client`.
-#   build-consumer.sh SOURCE_DIR PREFIX|system WORK_DIR
+#   build-consumer.sh SOURCE_DIR PREFIX|system WORK_DIR LIBDIR
+# LIBDIR: the install's library directory below the prefix, e.g.
+# lib/x86_64-linux-gnu (CMAKE_INSTALL_LIBDIR of the relay's build).
 # Leaves WORK_DIR/build/{shout_relay,shout_client} and WORK_DIR/shout_client_pc.
 set -euo pipefail
-source_dir=$1 prefix=$2 work=$3
+source_dir=$1 prefix=$2 work=$3 libdir=$4
 mkdir -p "$work"
 # A copy outside the checkout: the consumer cannot reach into the tree.
 rm -rf "$work/src" "$work/build"
@@ -19,12 +21,12 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 args=(-S "$work/src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}"
       -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
 if [ "$prefix" = system ]; then
-  expected_dir=/usr/lib/cmake/relay
+  expected_dir=/usr/$libdir/cmake/relay
   pc_path=
 else
   args+=(-DCMAKE_PREFIX_PATH="$prefix")
-  expected_dir=$prefix/lib/cmake/relay
-  pc_path=$prefix/lib/pkgconfig
+  expected_dir=$prefix/$libdir/cmake/relay
+  pc_path=$prefix/$libdir/pkgconfig
 fi
 configure_log=$(cmake "${args[@]}" 2>&1) || { printf '%s\n' "$configure_log"; exit 1; }
 found=$(sed -n 's/^-- relay \([0-9.]*\) from //p' <<<"$configure_log")

@@ -10,13 +10,14 @@ work=$(mktemp -d /tmp/relay-out-of-tree.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=$work/prefix
+lib=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$build/CMakeCache.txt")
 
 cmake --install "$build" --prefix "$prefix" >"$work/install.log"
 echo "out-of-tree: installed $(find "$prefix" -type f | wc -l) files into the temporary prefix"
 for f in bin/relay bin/relay-cli include/relay/version.hpp include/relay/client/connection.hpp \
-         include/relay/net/server.hpp lib/librelay_net.a lib/librelay_client.a \
-         lib/cmake/relay/relayConfig.cmake lib/cmake/relay/relayConfigVersion.cmake \
-         lib/cmake/relay/relayTargets.cmake lib/cmake/relay/FindCAF.cmake lib/pkgconfig/relay-client.pc; do
+         include/relay/net/server.hpp $lib/librelay_net.a $lib/librelay_client.a \
+         $lib/cmake/relay/relayConfig.cmake $lib/cmake/relay/relayConfigVersion.cmake \
+         $lib/cmake/relay/relayTargets.cmake $lib/cmake/relay/FindCAF.cmake $lib/pkgconfig/relay-client.pc; do
   [ -e "$prefix/$f" ] || { echo "out-of-tree: $f was not installed"; exit 1; }
 done
 # Nothing with an absolute path outside the prefix (the service files).
@@ -31,5 +32,5 @@ if [ -n "$leaks" ]; then
 fi
 echo "out-of-tree: no installed text file names $build or $source"
 
-"$here/build-consumer.sh" "$source" "$prefix" "$work/consumer"
+"$here/build-consumer.sh" "$source" "$prefix" "$work/consumer" "$lib"
 "$here/run-consumer.sh" "$work/consumer"

@@ -57,7 +57,8 @@ traces >"$work/traces.before"
 echo "package-test: scripts/package"
 BUILD_DIR=$build "$source/scripts/package" 2>&1 | sed 's/^/  /'
 relay_deb=$(ls "$build"/packages/relay_*.deb) dev_deb=$(ls "$build"/packages/librelay-dev_*.deb)
-version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
+lib=/usr/$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$build/CMakeCache.txt")
+version=$(sed -n 's/^project(relay VERSION \([0-9.]*\).*/\1/p' "$source/CMakeLists.txt")
 
 fail() { echo "package-test: $*"; exit 1; }
 contents() { dpkg-deb -c "$1" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||'; }
@@ -71,10 +72,10 @@ for f in /usr/bin/relay /usr/bin/relay-cli /usr/share/man/man1/relay.1.gz /usr/s
 done
 for f in /usr/include/relay/version.hpp /usr/include/relay/actors/extensions.hpp \
          /usr/include/relay/net/server.hpp /usr/include/relay/client/connection.hpp \
-         /usr/lib/librelay_protocol.a /usr/lib/librelay_actors.a /usr/lib/librelay_net.a /usr/lib/librelay_client.a \
-         /usr/lib/cmake/relay/relayConfig.cmake /usr/lib/cmake/relay/relayConfigVersion.cmake \
-         /usr/lib/cmake/relay/relayTargets.cmake /usr/lib/cmake/relay/FindCAF.cmake \
-         /usr/lib/pkgconfig/relay-client.pc /usr/share/doc/librelay-dev/copyright; do
+         $lib/librelay_protocol.a $lib/librelay_actors.a $lib/librelay_net.a $lib/librelay_client.a \
+         $lib/cmake/relay/relayConfig.cmake $lib/cmake/relay/relayConfigVersion.cmake \
+         $lib/cmake/relay/relayTargets.cmake $lib/cmake/relay/FindCAF.cmake \
+         $lib/pkgconfig/relay-client.pc /usr/share/doc/librelay-dev/copyright; do
   grep -qxF "$f" "$work/dev.files" || fail "librelay-dev lacks $f"
 done
 ! grep -E '^/usr/(include|lib/.*\.a$)' "$work/relay.files" || fail "relay ships development files"
@@ -83,8 +84,8 @@ echo "package-test: file lists ok ($(grep -c . "$work/relay.files") and $(grep -
 
 depends=$(dpkg-deb -f "$relay_deb" Depends)
 echo "package-test: relay Depends: $depends"
-for lib in libcaf-core libcaf-io libc6 libstdc++6 libssl3 libsodium; do
-  grep -q "$lib" <<<"$depends" || fail "relay's Depends lacks $lib (dpkg-shlibdeps)"
+for so in libcaf-core libcaf-io libc6 libstdc++6 libssl3 libsodium; do
+  grep -q "$so" <<<"$depends" || fail "relay's Depends lacks $so (dpkg-shlibdeps)"
 done
 dev_depends=$(dpkg-deb -f "$dev_deb" Depends)
 for dep in libcaf-dev libboost-system-dev libsodium-dev libcbor-dev libssl-dev pkg-config; do
@@ -148,7 +149,7 @@ listen_pid=
 grep -q ': hello from bob$' "$work/listen.out" || { cat "$work/listen.out"; fail "the message did not arrive"; }
 echo "package-test: relay-cli paired through code ${code:0:3}... and delivered a message"
 
-"$source/tests/install/build-consumer.sh" "$source" system "$work/consumer"
+"$source/tests/install/build-consumer.sh" "$source" system "$work/consumer" "${lib#/usr/}"
 "$source/tests/install/run-consumer.sh" "$work/consumer"
 
 kill -TERM "$relay_pid"; wait "$relay_pid" || fail "the installed relay did not exit 0 on SIGTERM"
