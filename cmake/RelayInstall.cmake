@@ -17,6 +17,19 @@ install(TARGETS relay_protocol relay_actors relay_net relay_client
   EXPORT relayTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# `cmake --install --strip` and CPack (CPACK_STRIP_FILES) strip executables
+# only; static archives keep their debug info (hundreds of MB with Beast and
+# CAF templates) unless it is dropped here too, as Debian's dh_strip does.
+set(strip_archives [[
+  if(CMAKE_INSTALL_DO_STRIP)
+    foreach(lib relay_protocol relay_actors relay_net relay_client)
+      execute_process(COMMAND strip --strip-debug --enable-deterministic-archives
+        "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/@CMAKE_INSTALL_LIBDIR@/lib${lib}.a" COMMAND_ERROR_IS_FATAL ANY)
+    endforeach()
+  endif()
+]])
+string(CONFIGURE "${strip_archives}" strip_archives @ONLY)
+install(CODE "${strip_archives}" COMPONENT development)
 foreach(dir protocol actors net client)
   install(DIRECTORY ${CMAKE_SOURCE_DIR}/${dir}/include/relay DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development)
 endforeach()

@@ -66,7 +66,7 @@ contents "$relay_deb" >"$work/relay.files"
 contents "$dev_deb" >"$work/dev.files"
 for f in /usr/bin/relay /usr/bin/relay-cli /usr/share/man/man1/relay.1.gz /usr/share/man/man1/relay-cli.1.gz \
          /lib/systemd/system/relay.service /etc/default/relay /usr/share/doc/relay/copyright \
-         /usr/share/doc/relay/changelog.Debian.gz /usr/share/doc/relay/README.md \
+         /usr/share/doc/relay/changelog.gz /usr/share/doc/relay/README.md \
          /usr/share/doc/relay/docs/operating.md; do
   grep -qxF "$f" "$work/relay.files" || fail "relay lacks $f"
 done
@@ -84,7 +84,7 @@ echo "package-test: file lists ok ($(grep -c . "$work/relay.files") and $(grep -
 
 depends=$(dpkg-deb -f "$relay_deb" Depends)
 echo "package-test: relay Depends: $depends"
-for so in libcaf-core libcaf-io libc6 libstdc++6 libssl3 libsodium; do
+for so in libcaf-core libcaf-io libcaf-openssl libcbor libsodium libssl3 libstdc++6 libc6 init-system-helpers; do
   grep -q "$so" <<<"$depends" || fail "relay's Depends lacks $so (dpkg-shlibdeps)"
 done
 dev_depends=$(dpkg-deb -f "$dev_deb" Depends)
