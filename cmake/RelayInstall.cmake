@@ -23,7 +23,7 @@ install(TARGETS relay_protocol relay_actors relay_net relay_client
 set(strip_archives [[
   if(CMAKE_INSTALL_DO_STRIP)
     foreach(lib relay_protocol relay_actors relay_net relay_client)
-      execute_process(COMMAND strip --strip-debug --enable-deterministic-archives
+      execute_process(COMMAND strip --strip-debug --remove-section=.comment --remove-section=.note --enable-deterministic-archives
         "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/@CMAKE_INSTALL_LIBDIR@/lib${lib}.a" COMMAND_ERROR_IS_FATAL ANY)
     endforeach()
   endif()

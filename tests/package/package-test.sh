@@ -18,10 +18,11 @@ set -euo pipefail
 build=$(realpath "$1") source=$(realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 start=$SECONDS
+say() { echo "package-test: [$((SECONDS - start)) s] $*"; }
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
-  sudo -n true 2>/dev/null || { echo "package-test: needs root or passwordless sudo; skipped"; exit 77; }
+  sudo -n true 2>/dev/null || { say "needs root or passwordless sudo; skipped"; exit 77; }
   SUDO="sudo -n"
 fi
 packages=(relay librelay-dev)
@@ -38,29 +39,33 @@ traces() {
 }
 
 exec 9>/var/lock/relay-package-test.lock
-flock -w 1200 9 || { echo "package-test: another package test holds the lock for 20 minutes"; exit 1; }
+flock -w 1200 9 || { say "another package test holds the lock for 20 minutes"; exit 1; }
 
 work=$(mktemp -d /tmp/relay-package-test.XXXXXX)
-relay_pid= listen_pid=
+relay_pid= listen_pid= lintian_pid=
 cleanup() {
   local status=$?
-  for pid in $listen_pid $relay_pid; do kill "$pid" 2>/dev/null || true; done
+  for pid in $listen_pid $relay_pid $lintian_pid; do kill "$pid" 2>/dev/null || true; done
   purge_all || true
   rm -rf "$work"
-  echo "package-test: finished in $((SECONDS - start)) s (status $status)"
+  say "finished in $((SECONDS - start)) s (status $status)"
 }
 trap cleanup EXIT
 
 purge_all  # a run that was killed may have left them installed
 traces >"$work/traces.before"
 
-echo "package-test: scripts/package"
-BUILD_DIR=$build "$source/scripts/package" 2>&1 | sed 's/^/  /'
+say "scripts/package"
+BUILD_DIR=$build RELAY_PACKAGE_LINTIAN=0 "$source/scripts/package" 2>&1 | sed 's/^/  /'
 relay_deb=$(ls "$build"/packages/relay_*.deb) dev_deb=$(ls "$build"/packages/librelay-dev_*.deb)
+# lintian (what scripts/package runs last) reads only the .deb files: let it
+# work on the second core while the rest of the test runs.
+lintian --fail-on error "$relay_deb" "$dev_deb" >"$work/lintian.out" 2>&1 &
+lintian_pid=$!
 lib=/usr/$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$build/CMakeCache.txt")
 version=$(sed -n 's/^project(relay VERSION \([0-9.]*\).*/\1/p' "$source/CMakeLists.txt")
 
-fail() { echo "package-test: $*"; exit 1; }
+fail() { say "FAIL: $*"; exit 1; }
 contents() { dpkg-deb -c "$1" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||'; }
 contents "$relay_deb" >"$work/relay.files"
 contents "$dev_deb" >"$work/dev.files"
@@ -80,10 +85,10 @@ for f in /usr/include/relay/version.hpp /usr/include/relay/actors/extensions.hpp
 done
 ! grep -E '^/usr/(include|lib/.*\.a$)' "$work/relay.files" || fail "relay ships development files"
 ! grep -E '^/(usr/bin|etc|lib/systemd)/' "$work/dev.files" || fail "librelay-dev ships programs or service files"
-echo "package-test: file lists ok ($(grep -c . "$work/relay.files") and $(grep -c . "$work/dev.files") entries)"
+say "file lists ok ($(grep -c . "$work/relay.files") and $(grep -c . "$work/dev.files") entries)"
 
 depends=$(dpkg-deb -f "$relay_deb" Depends)
-echo "package-test: relay Depends: $depends"
+say "relay Depends: $depends"
 for so in libcaf-core libcaf-io libcaf-openssl libcbor libsodium libssl3 libstdc++6 libc6 init-system-helpers; do
   grep -q "$so" <<<"$depends" || fail "relay's Depends lacks $so (dpkg-shlibdeps)"
 done
@@ -100,19 +105,19 @@ grep -q '^ExecStart=/usr/bin/relay $RELAY_OPTS$' "$work/unpacked/lib/systemd/sys
 grep -q '^EnvironmentFile=-/etc/default/relay$' "$work/unpacked/lib/systemd/system/relay.service" || fail "unit: EnvironmentFile"
 grep -q '^RELAY_OPTS="--listen 127.0.0.1:' "$work/unpacked/etc/default/relay" || fail "the service is not bound to loopback by default"
 
-echo "package-test: dpkg -i"
+say "dpkg -i"
 $SUDO dpkg -i "$relay_deb" "$dev_deb" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i failed"; }
 installed relay && installed librelay-dev || fail "not installed after dpkg -i"
 got=$(/usr/bin/relay --version)
 [[ $got == "relay $version (commit "*")" ]] || fail "/usr/bin/relay --version printed '$got'"
-echo "package-test: $got; $(/usr/bin/relay-cli --version)"
+say "$got; $(/usr/bin/relay-cli --version)"
 man -l /usr/share/man/man1/relay.1.gz 2>/dev/null | grep -q -- '--admin-listen' || zcat /usr/share/man/man1/relay.1.gz | grep -q 'admin\\-listen\|admin-listen' || fail "relay(1) lacks --admin-listen"
 # Enabled on install (Debian's convention for services).
 if [ -d /run/systemd/system ]; then
   systemctl is-enabled relay.service >/dev/null || fail "relay.service is not enabled"
 else
   [ -L /etc/systemd/system/multi-user.target.wants/relay.service ] || fail "relay.service was not enabled"
-  echo "package-test: no systemd running: relay.service enabled, not started, install succeeded"
+  say "no systemd running: relay.service enabled, not started, install succeeded"
 fi
 
 # The installed relay with the packaged options, on a free port instead of 8080.
@@ -129,7 +134,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$url" ] || { cat "$work/relay.err"; fail "the installed relay did not start"; }
-echo "package-test: /usr/bin/relay on $url"
+say "/usr/bin/relay on $url"
 
 cli=/usr/bin/relay-cli
 (cd "$work" && $cli keygen --out alice.key >/dev/null && $cli keygen --out bob.key >/dev/null)
@@ -147,7 +152,7 @@ echo "hello from bob" | timeout 20 $cli connect --url "$url" --key "$work/bob.ke
 wait "$listen_pid" || { cat "$work/listen.out"; fail "relay-cli listen failed"; }
 listen_pid=
 grep -q ': hello from bob$' "$work/listen.out" || { cat "$work/listen.out"; fail "the message did not arrive"; }
-echo "package-test: relay-cli paired through code ${code:0:3}... and delivered a message"
+say "relay-cli paired through code ${code:0:3}... and delivered a message"
 
 "$source/tests/install/build-consumer.sh" "$source" system "$work/consumer" "${lib#/usr/}"
 "$source/tests/install/run-consumer.sh" "$work/consumer"
@@ -155,11 +160,16 @@ echo "package-test: relay-cli paired through code ${code:0:3}... and delivered a
 kill -TERM "$relay_pid"; wait "$relay_pid" || fail "the installed relay did not exit 0 on SIGTERM"
 relay_pid=
 
-echo "package-test: dpkg --purge"
+if wait "$lintian_pid"; then lintian_pid=; else lintian_pid=; cat "$work/lintian.out"; fail "lintian reports errors"; fi
+findings=$(grep -v 'root privileges' "$work/lintian.out" || true)
+say "lintian: no errors${findings:+, only:}"
+[ -z "$findings" ] || printf '%s\n' "$findings"
+
+say "dpkg --purge"
 $SUDO dpkg --purge "${packages[@]}" >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge failed"; }
 for p in "${packages[@]}"; do ! dpkg-query -W "$p" >/dev/null 2>&1 || fail "$p is still known to dpkg"; done
 traces >"$work/traces.after"
 if ! diff "$work/traces.before" "$work/traces.after" >"$work/traces.diff"; then
   cat "$work/traces.diff"; fail "the purge left files behind"
 fi
-echo "package-test: purged, nothing left behind"
+say "purged, nothing left behind"
