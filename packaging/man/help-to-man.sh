@@ -7,8 +7,10 @@ set -euo pipefail
 program=$1 section=$2 summary=$3 version=$4 out=$5
 name=$(basename "$program")
 
-# roff: a backslash is \e; a line starting with . or ' would be a request.
-escape() { sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
+# roff: a backslash is \e; "-" is a hyphen unless written \- (flags must
+# stay ASCII minus signs to be copied); a line starting with . or ' would be
+# a request.
+escape() { sed -e 's/\\/\\e/g' -e 's/-/\\-/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
 
 {
   printf '.TH %s %s "" "relay %s" "relay"\n' "$(tr '[:lower:]' '[:upper:]' <<<"$name")" "$section" "$version"
