@@ -12,6 +12,18 @@ include(CMakePackageConfigHelpers)
 set(RELAY_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/relay)
 
 install(TARGETS relay relay-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT programs)
+# A stripped install (--strip, CPack) also drops the compiler's .comment
+# and .note sections, as Debian's dh_strip does.
+set(strip_programs [[
+  if(CMAKE_INSTALL_DO_STRIP)
+    foreach(program relay relay-cli)
+      execute_process(COMMAND strip --remove-section=.comment --remove-section=.note
+        "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/@CMAKE_INSTALL_BINDIR@/${program}" COMMAND_ERROR_IS_FATAL ANY)
+    endforeach()
+  endif()
+]])
+string(CONFIGURE "${strip_programs}" strip_programs @ONLY)
+install(CODE "${strip_programs}" COMPONENT programs)
 
 install(TARGETS relay_protocol relay_actors relay_net relay_client
   EXPORT relayTargets
