@@ -1,5 +1,5 @@
 // relay-cli's exit statuses: the contract scripts rely on. The same table
-// is in `relay-cli --help` and in README.md ("relay-cli").
+// is in `relay-cli --help` and in docs/relay-cli.md.
 #pragma once
 
 #include <stdexcept>

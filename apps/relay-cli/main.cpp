@@ -8,6 +8,7 @@
 #include "commands/commands.hpp"
 #include "exit_codes.hpp"
 #include "relay/client/errors.hpp"
+#include "relay/version.hpp"
 
 using namespace relay::cli;
 
@@ -24,7 +25,8 @@ void print_overview(std::ostream& os) {
     std::string name = c.name;
     os << "  " << name << std::string(13 - name.size(), ' ') << c.summary << "\n";
   }
-  os << "\nEvery command takes --json (one JSON object per output line) and --help.\n"
+  os << "\nrelay-cli --version prints the version and git commit.\n"
+        "Every command takes --json (one JSON object per output line) and --help.\n"
         "Errors go to stderr as one line \"relay-cli COMMAND: error: ...\".\n\n"
      << exit_code_help;
 }
@@ -63,6 +65,10 @@ int main(int argc, char** argv) {
   if (words.empty()) {
     print_overview(std::cerr);
     return exit_usage;
+  }
+  if (words[0] == "--version") {
+    std::cout << "relay-cli " << relay::version() << " (commit " << relay::git_commit() << ")\n";
+    return exit_ok;
   }
   if (words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
     print_overview(std::cout);

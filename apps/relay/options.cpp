@@ -7,6 +7,8 @@
 #include <iostream>
 #include <map>
 
+#include "relay/version.hpp"
+
 namespace relay::app {
 
 namespace {
@@ -64,7 +66,7 @@ options:
   --log-format text|json          one line per event on stderr: key=value pairs
                                   (default text) or one JSON object per line
 
-metrics and health (see README "Metrics, health and logs"):
+metrics and health (see docs/operating.md, "Metrics, health and logs"):
   --admin-listen HOST:PORT        serve /metrics (Prometheus), /healthz and /readyz
                                   over plain HTTP there (default off; port 0 picks
                                   a free port, printed as "admin listening on ...")
@@ -94,6 +96,7 @@ cluster (see docs/clustering.md):
                                   time a cluster connection has to authenticate
                                   (default 5)
   --help                          show this text and exit
+  --version                       print the version and git commit and exit
 
 The relay prints "listening on ws://HOST:PORT" (wss:// with --tls-cert) once
 it accepts connections.
@@ -199,6 +202,10 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     }
     if (arg == "--help" || arg == "-h") {
       std::cout << usage_text;
+      return parse_outcome::exit_ok;
+    }
+    if (arg == "--version") {
+      std::cout << "relay " << relay::version() << " (commit " << relay::git_commit() << ")\n";
       return parse_outcome::exit_ok;
     }
     if (arg == "--admin-allow-remote") {

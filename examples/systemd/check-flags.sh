@@ -18,9 +18,13 @@ exec_args=$(awk '/^ExecStart=/ { on = 1 } on { line = $0; more = sub(/\\$/, "", 
   if (!more) exit }' "$unit" | sed 's/^ExecStart=[^ ]*//')
 # Flags on commented lines that document optional setups (e.g. native TLS).
 commented=$(sed -n 's/^#.*add to ExecStart://p' "$unit")
+# The Debian package's unit takes its flags from /etc/default/relay instead.
+defaults=$here/../../packaging/default-relay
+package_args=$(sed -n 's/^RELAY_OPTS="\(.*\)"$/\1/p' "$defaults")
+[ -n "$package_args" ] || { echo "check-flags: no RELAY_OPTS in $defaults"; exit 1; }
 
 status=0
-for flag in $(printf '%s %s\n' "$exec_args" "$commented" | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+for flag in $(printf '%s %s %s\n' "$exec_args" "$commented" "$package_args" | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
   if grep -qE -- "^ *$flag( |$)" <<<"$help"; then
     echo "check-flags: $flag ok"
   else
@@ -34,6 +38,13 @@ if out=$("$relay" $exec_args --help 2>&1 >/dev/null); then
   echo "check-flags: ExecStart arguments parse"
 else
   echo "check-flags: relay rejects the ExecStart arguments: $out"
+  status=1
+fi
+# shellcheck disable=SC2086
+if out=$("$relay" $package_args --help 2>&1 >/dev/null); then
+  echo "check-flags: RELAY_OPTS of packaging/default-relay parse"
+else
+  echo "check-flags: relay rejects RELAY_OPTS of packaging/default-relay: $out"
   status=1
 fi
 

@@ -14,6 +14,7 @@
 #include "relay/actors/observer_port.hpp"
 #include "relay/log.hpp"
 #include "relay/net/admin.hpp"
+#include "relay/version.hpp"
 
 namespace relay::net {
 
@@ -58,6 +59,15 @@ class metrics_writer {
     family(name, "gauge", help);
     sample(name, value);
   }
+  // The usual info-gauge idiom: constant 1, the facts are the labels.
+  void build_info(std::string_view version, std::string_view commit) {
+    family("build_info", "gauge", "The relay's version and the git commit it was built from.");
+    out_ += "relay_build_info{version=\"";
+    out_ += version;
+    out_ += "\",commit=\"";
+    out_ += commit;
+    out_ += "\"} 1\n";
+  }
   std::string take() { return std::move(out_); }
 
  private:
@@ -80,6 +90,7 @@ bool is_loopback_host(const std::string& host) {
 std::string render_metrics(const relay_core& core) {
   const auto& s = *core.stats;
   metrics_writer w;
+  w.build_info(relay::version(), relay::git_commit());
   w.family("connections", "gauge", "Open WebSocket connections by phase.");
   w.sample("connections", get(s.connections_pending_auth), "phase", "pending_auth");
   w.sample("connections", get(s.connections_authenticated), "phase", "authenticated");

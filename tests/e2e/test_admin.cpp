@@ -19,6 +19,7 @@
 
 #include "conformance.hpp"
 #include "helpers.hpp"
+#include "relay/version.hpp"
 
 using namespace relay;
 using namespace relay::test;
@@ -153,6 +154,10 @@ TEST_CASE("/metrics counts a scripted session exactly", "[e2e][admin]") {
                              "# TYPE relay_cluster_peers gauge", "# TYPE relay_codes_live gauge"})
     CHECK(first.body.find(family) != std::string::npos);
   auto before = parse_metrics(first.body);
+  // The build's identity; the expected version comes from the top-level project().
+  CHECK(first.body.find("# TYPE relay_build_info gauge") != std::string::npos);
+  CHECK(value(before, "relay_build_info{version=\"" RELAY_EXPECTED_VERSION "\",commit=\"" +
+                          std::string(relay::git_commit()) + "\"}") == 1);
   for (const char* reason : {"cbor", "alg", "payload", "identity", "signature", "malformed", "timeout", "policy",
                              "too_many"})
     CHECK(before.count("relay_auth_failures_total{reason=\"" + std::string(reason) + "\"}") == 1);

@@ -69,7 +69,7 @@ TEST_CASE("a hostile length claim does not allocate beyond the input", "[binary]
   CHECK(decode_binary(bytes, out) == decode_error::syntax);
 }
 
-// The layout the README documents for other implementers of the binary
+// The layout docs/protocol.md documents for other implementers of the binary
 // dialect, byte for byte.
 TEST_CASE("binary layout is the documented one", "[binary]") {
   fingerprint src{}, dst{};
