@@ -1,5 +1,5 @@
 // Rendezvous codes over real sockets: issue, fan-out, single-use claim,
-// expiry, owner gone, both spellings.
+// expiry, owner gone and back, both spellings.
 #include <regex>
 #include <thread>
 
@@ -103,7 +103,7 @@ TEST_CASE("unknown, expired and owner-gone codes get no reply", "[e2e][rendezvou
     std::this_thread::sleep_for(1500ms);
     CHECK_FALSE(claimer->claim(code, 700ms));
   }
-  SECTION("owner gone") {
+  SECTION("owner gone: no reply, and the code is spent") {
     std::string code;
     {
       auto owner = authed(relay, test_key(19));
@@ -113,9 +113,49 @@ TEST_CASE("unknown, expired and owner-gone codes get no reply", "[e2e][rendezvou
     }
     std::this_thread::sleep_for(300ms);
     CHECK_FALSE(claimer->claim(code, 700ms));
+    // The owner comes back within the code's lifetime: the claim above used it up.
+    auto back = authed(relay, test_key(19));
+    require_round_trip(*back);
+    CHECK_FALSE(claimer->claim(code, 700ms));
   }
   // The claimer is still connected and served after every non-answer.
   require_round_trip(*claimer);
+}
+
+TEST_CASE("a code outlives its owner's connection: claimed after the owner reconnects", "[e2e][rendezvous]") {
+  relay_process relay;
+  auto owner_key = test_key(22);
+  auto claimer = authed(relay, test_key(23));
+  std::string code;
+  {
+    auto owner = authed(relay, owner_key);
+    code = owner->get_rendezvous();
+    owner->close();
+    REQUIRE(owner->wait_closed(5s));
+  }
+  std::this_thread::sleep_for(300ms);  // the relay has seen the owner leave
+  auto owner = authed(relay, owner_key);  // as the reference client does: reconnect, same key
+  auto info = claimer->claim(code);
+  REQUIRE(info);
+  CHECK(info->fp == owner_key.fp());
+  CHECK(info->id.cose_key_bytes == owner_key.cose_key_bytes());
+  CHECK_FALSE(claimer->claim(code, 700ms));  // still single use
+}
+
+TEST_CASE("a code issued by one device is answered while another device of the identity stays",
+          "[e2e][rendezvous]") {
+  relay_process relay;
+  auto owner_key = test_key(24);
+  auto phone = authed(relay, owner_key);
+  auto laptop = authed(relay, owner_key);
+  auto claimer = authed(relay, test_key(25));
+  auto code = phone->get_rendezvous();
+  phone->close();
+  REQUIRE(phone->wait_closed(5s));
+  std::this_thread::sleep_for(300ms);
+  auto info = claimer->claim(code);
+  REQUIRE(info);
+  CHECK(info->id.cose_key_bytes == owner_key.cose_key_bytes());
 }
 
 TEST_CASE("issuing more codes than the per-identity cap retires the oldest", "[e2e][rendezvous]") {
