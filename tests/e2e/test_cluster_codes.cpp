@@ -118,6 +118,6 @@ TEST_CASE("cluster: concurrent claims from two nodes for an owner who moved get 
   on_c->send(protocol::get_identity{code});
   int answers = 0;
   for (auto* claimer : {on_b.get(), on_c.get()})
-    if (gets_identity_info(*claimer, 5s)) ++answers;
+    if (gets_identity_info(*claimer, 3s)) ++answers;
   CHECK(answers == 1);
 }
