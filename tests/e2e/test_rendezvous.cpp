@@ -135,6 +135,9 @@ TEST_CASE("a code outlives its owner's connection: claimed after the owner recon
   }
   std::this_thread::sleep_for(300ms);  // the relay has seen the owner leave
   auto owner = authed(relay, owner_key);  // as the reference client does: reconnect, same key
+  // Authentication success is silent: a round trip shows the owner joined
+  // (a claim racing the owner's own join finds nobody, as it should).
+  require_round_trip(*owner);
   auto info = claimer->claim(code);
   REQUIRE(info);
   CHECK(info->fp == owner_key.fp());
@@ -149,6 +152,7 @@ TEST_CASE("a code issued by one device is answered while another device of the i
   auto phone = authed(relay, owner_key);
   auto laptop = authed(relay, owner_key);
   auto claimer = authed(relay, test_key(25));
+  require_round_trip(*laptop);
   auto code = phone->get_rendezvous();
   phone->close();
   REQUIRE(phone->wait_closed(5s));
