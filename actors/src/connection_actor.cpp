@@ -161,10 +161,15 @@ void answer_if_owner_present(self_ptr self, const protocol::fingerprint& owner) 
     .then(
       [=](const identity_bytes& here) {
         if (here) return answer_claim(self, owner, here);
-        if (!self->state.core.cluster) return;  // owner connected nowhere: no reply
+        auto absent = [self] { self->state.core.stats->claims_owner_absent.fetch_add(1, std::memory_order_relaxed); };
+        if (!self->state.core.cluster) return absent();  // owner connected nowhere: no reply
         self->request(self->state.core.cluster, caf::infinite, cluster_presence_atom::value, owner)
-          .then([=](const identity_bytes& there) { if (there) answer_claim(self, owner, there); },
-                [](const caf::error&) {});
+          .then(
+            [=](const identity_bytes& there) {
+              if (!there) return absent();
+              answer_claim(self, owner, there);
+            },
+            [=](const caf::error&) { absent(); });
       },
       [](const caf::error&) {});
 }

@@ -111,6 +111,8 @@ std::string render_metrics(const relay_core& core) {
   w.counter("connections_auth_blocked_total", "Connections refused (429): too many failed authentications from the IP.",
             s.connections_auth_blocked);
   w.counter("claims_rate_limited_total", "GetIdentity requests ignored: claim budget used up.", s.claims_rate_limited);
+  w.counter("claims_owner_absent_total", "Codes spent by a claim left unanswered: the owner was connected nowhere.",
+            s.claims_owner_absent);
   w.counter("frames_throttled_total", "Frames whose read credit was held back (message or byte rate).",
             s.frames_throttled);
   w.gauge("outbound_queued_bytes", "Bytes queued for clients across all connections.", get(s.outbound_queued_bytes));

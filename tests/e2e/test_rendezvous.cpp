@@ -3,6 +3,7 @@
 #include <regex>
 #include <thread>
 
+#include "admin_helpers.hpp"
 #include "helpers.hpp"
 
 using namespace relay;
@@ -92,7 +93,7 @@ TEST_CASE("IdentityInfo goes to every device of the claimer", "[e2e][rendezvous]
 }
 
 TEST_CASE("unknown, expired and owner-gone codes get no reply", "[e2e][rendezvous]") {
-  relay_process relay{{"--rendezvous-ttl", "1"}};
+  relay_process relay{{"--rendezvous-ttl", "1", "--admin-listen", "127.0.0.1:0"}};
   auto claimer = authed(relay, test_key(17));
 
   SECTION("unknown") { CHECK_FALSE(claimer->claim("AAA-BBB-CCC", 700ms)); }
@@ -113,10 +114,16 @@ TEST_CASE("unknown, expired and owner-gone codes get no reply", "[e2e][rendezvou
     }
     std::this_thread::sleep_for(300ms);
     CHECK_FALSE(claimer->claim(code, 700ms));
+    auto after_first = scrape(admin_port(relay));
+    CHECK(value(after_first, "relay_codes_claimed_total") == 1);
+    CHECK(value(after_first, "relay_claims_owner_absent_total") == 1);
     // The owner comes back within the code's lifetime: the claim above used it up.
     auto back = authed(relay, test_key(19));
     require_round_trip(*back);
     CHECK_FALSE(claimer->claim(code, 700ms));
+    auto after_second = scrape(admin_port(relay));
+    CHECK(value(after_second, "relay_codes_claimed_total") == 1);
+    CHECK(value(after_second, "relay_claims_owner_absent_total") == 1);  // unknown now, not absent
   }
   // The claimer is still connected and served after every non-answer.
   require_round_trip(*claimer);
