@@ -20,7 +20,9 @@ trap cleanup EXIT
 # start_server NAME: starts it on a free loopback port; sets server_pid and url.
 start_server() {
   local name=$1
-  "$bin/$name" --listen 127.0.0.1:0 >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  local extra=()  # stopped with SIGTERM: the relay skips its drain period
+  if [ "$name" = relay ]; then extra=(--drain-seconds 0); fi
+  "$bin/$name" --listen 127.0.0.1:0 "${extra[@]}" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   server_pid=$!
   url=""
   for _ in $(seq 1 100); do  # at most 10 s

@@ -6,8 +6,12 @@
 // each new peer with `hello` (both sides learn names, registries, rendezvous
 // actors and the addresses the other knows), monitors it, and tells the
 // local registry about peers coming and going. It also answers claims that
-// missed the local rendezvous actor by asking every peer's.
+// missed the local rendezvous actor by asking every peer's, and asks every
+// peer's registry whether a claimed code's owner is connected there. On a
+// graceful stop it tells every peer it leaves (`pleave`), so they purge its
+// routes at once instead of waiting for the link to close or time out.
 #include <map>
+#include <optional>
 #include <set>
 
 #include <caf/all.hpp>
@@ -17,6 +21,7 @@
 #include "relay/actors/cluster.hpp"
 #include "relay/actors/messages.hpp"
 #include "relay/log.hpp"
+#include "relay/protocol/cose.hpp"
 
 namespace relay {
 
@@ -37,7 +42,16 @@ struct cluster_state {
   std::set<std::string> dialing;               // dials in progress
   std::map<caf::actor_addr, std::string> name_of;
   std::map<std::string, std::string> last_failure;  // address -> last dial error, to log changes only
+  // Peers that said they leave, by their cluster actor, with their address:
+  // not re-dialled while their link is still up (it closes when they exit).
+  std::map<caf::actor_addr, std::string> departed;
   static inline const char* name = "relay.cluster";
+
+  bool departing(const std::string& address) const {
+    for (const auto& [who, a] : departed)
+      if (a == address) return true;
+    return false;
+  }
 
   bool connected_to(const std::string& address) const {
     for (const auto& [n, p] : peers)
@@ -71,6 +85,66 @@ bool split_address(const std::string& address, std::string& host, std::uint16_t&
 void learn_addresses(self_ptr self, const std::vector<std::string>& addresses) {
   for (const auto& a : addresses)
     if (!a.empty() && a != self->state.opts.advertise_address) self->state.addresses.insert(a);
+}
+
+// A peer's identity answer is accepted only if it is bounded and really is
+// the owner's key (a COSE_Key whose public key hashes to the fingerprint);
+// empty is a service registered without identity bytes.
+constexpr std::size_t max_peer_identity_bytes = 8 * 1024;  // an ML-DSA-65 COSE_Key is ~2 KB
+
+std::optional<identity_bytes> identity_for(const protocol::fingerprint& owner, const std::string& wire) {
+  if (wire.size() > max_peer_identity_bytes) return std::nullopt;
+  protocol::byte_vector bytes(wire.begin(), wire.end());
+  if (!bytes.empty()) {
+    auto key = protocol::parse_identity_key(bytes);
+    if (!key || protocol::fingerprint_of(*key) != owner) return std::nullopt;
+  }
+  return std::make_shared<const protocol::byte_vector>(std::move(bytes));
+}
+
+// Sends `xs...` to one actor of every peer (`whom`), each bounded by the
+// claim timeout, and delivers the first (true, value) reply that `accept`
+// turns into a Result; Result{} once all replied otherwise or timed out.
+template <class Result, class Accept, class... Ts>
+caf::result<Result> first_yes_from_peers(self_ptr self, caf::actor cluster_state::peer::*whom, Accept accept,
+                                         const Ts&... xs) {
+  auto& st = self->state;
+  if (st.peers.empty()) return Result{};
+  auto promise = self->make_response_promise<Result>();
+  auto pending = std::make_shared<std::size_t>(st.peers.size());
+  auto answered = std::make_shared<bool>(false);
+  auto finish_one = [=]() mutable {
+    if (--*pending == 0 && !*answered) {
+      *answered = true;
+      promise.deliver(Result{});
+    }
+  };
+  for (const auto& [name, p] : st.peers)
+    self->request(p.*whom, st.opts.claim_timeout, xs...)
+      .then(
+        [=](bool yes, const std::string& value) mutable {
+          if (yes && !*answered) {
+            if (std::optional<Result> r = accept(value)) {
+              *answered = true;
+              promise.deliver(std::move(*r));
+            }
+          }
+          finish_one();
+        },
+        [=](const caf::error&) mutable { finish_one(); });
+  return promise;
+}
+
+// After `leave`: nothing is dialled or greeted any more (a hello gets an
+// error), the process is about to exit.
+caf::behavior leaving(self_ptr self) {
+  self->set_default_handler([](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
+    return caf::make_error(caf::sec::runtime_error, "node is leaving the cluster");
+  });
+  return {
+    [=](tick_atom) {},
+    [=](leave_atom) { return caf::atom("ok"); },
+  };
 }
 
 void add_peer(self_ptr self, const std::string& name, const std::string& address, const caf::actor& cluster,
@@ -165,6 +239,7 @@ caf::behavior cluster_actor(self_ptr self, relay_core core, cluster_options opts
   st.opts = std::move(opts);
   self->set_down_handler([=](caf::down_msg& down) {
     auto& st = self->state;
+    st.departed.erase(down.source);  // its link is gone: a restart may be dialled
     auto it = st.name_of.find(down.source);
     if (it == st.name_of.end()) return;
     auto name = it->second;
@@ -188,7 +263,8 @@ caf::behavior cluster_actor(self_ptr self, relay_core core, cluster_options opts
     [=](tick_atom) {
       auto& st = self->state;
       for (const auto& address : std::vector<std::string>(st.addresses.begin(), st.addresses.end()))
-        if (!st.connected_to(address) && st.dialing.count(address) == 0) dial(self, address);
+        if (!st.connected_to(address) && st.dialing.count(address) == 0 && !st.departing(address))
+          dial(self, address);
       self->delayed_send(self, st.opts.reconnect_interval, tick_atom::value);
     },
     [=](hello_atom, const std::string& name, const std::string& address, const caf::actor& cluster,
@@ -215,36 +291,56 @@ caf::behavior cluster_actor(self_ptr self, relay_core core, cluster_options opts
       return promise;
     },
     // A claim the local rendezvous actor could not answer: the code may live
-    // on another node. Ask all of them; only the owner can say yes, once.
+    // on another node. Ask all of them; only the issuer can say yes, once.
     [=](cluster_claim_atom, const std::string& code) -> caf::result<claim_result> {
-      auto& st = self->state;
-      if (st.peers.empty()) return claim_result{};
-      auto promise = self->make_response_promise<claim_result>();
-      auto pending = std::make_shared<std::size_t>(st.peers.size());
-      auto answered = std::make_shared<bool>(false);
-      auto finish_one = [=]() mutable {
-        if (--*pending == 0 && !*answered) {
-          *answered = true;
-          promise.deliver(claim_result{});
-        }
+      auto accept = [](const std::string& fp) -> std::optional<claim_result> {
+        if (fp.size() != protocol::fingerprint_size) return std::nullopt;
+        claim_result r;
+        r.found = true;
+        std::copy(fp.begin(), fp.end(), r.owner.begin());
+        return r;
       };
-      for (const auto& [name, p] : st.peers) {
-        self->request(p.rendezvous, self->state.opts.claim_timeout, remote_claim_atom::value, code)
-          .then(
-            [=](bool found, const std::string& fp, const std::string& identity) mutable {
-              if (found && !*answered && fp.size() == protocol::fingerprint_size) {
-                *answered = true;
-                claim_result r;
-                r.found = true;
-                std::copy(fp.begin(), fp.end(), r.owner.begin());
-                r.identity = std::make_shared<const protocol::byte_vector>(identity.begin(), identity.end());
-                promise.deliver(std::move(r));
-              }
-              finish_one();
-            },
-            [=](const caf::error&) mutable { finish_one(); });
-      }
+      return first_yes_from_peers<claim_result>(self, &cluster_state::peer::rendezvous, accept,
+                                                remote_claim_atom::value, code);
+    },
+    // The owner of a claimed code is not connected here: is it anywhere else?
+    [=](cluster_presence_atom, const protocol::fingerprint& owner) -> caf::result<identity_bytes> {
+      auto accept = [owner](const std::string& identity) { return identity_for(owner, identity); };
+      return first_yes_from_peers<identity_bytes>(self, &cluster_state::peer::registry, accept,
+                                                  remote_presence_atom::value,
+                                                  std::string(owner.begin(), owner.end()));
+    },
+    // This node stops: tell every peer, wait (bounded) until each heard it.
+    [=](leave_atom) -> caf::result<caf::atom_value> {
+      auto& st = self->state;
+      RELAY_LOG(info, "cluster: leaving, telling " << st.peers.size() << " peer(s)");
+      auto promise = self->make_response_promise<caf::atom_value>();
+      auto pending = std::make_shared<std::size_t>(st.peers.size());
+      auto finish_one = [=]() mutable {
+        if (--*pending == 0) promise.deliver(caf::atom("ok"));
+      };
+      for (const auto& [name, p] : st.peers)
+        self->request(p.cluster, st.opts.claim_timeout, peer_leaving_atom::value)
+          .then([=](caf::atom_value) mutable { finish_one(); }, [=](const caf::error&) mutable { finish_one(); });
+      self->become(leaving(self));
+      if (st.peers.empty()) promise.deliver(caf::atom("ok"));
       return promise;
+    },
+    // A peer leaves gracefully: purge its routes now. It is known by the
+    // actor that sent this, never by a name in the message.
+    [=](peer_leaving_atom) -> caf::atom_value {
+      auto& st = self->state;
+      auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+      auto it = st.name_of.find(sender);
+      if (it == st.name_of.end()) return caf::atom("ok");
+      auto p = st.peers.find(it->second);
+      if (p == st.peers.end() || p->second.cluster.address() != sender) return caf::atom("ok");
+      auto name = p->first;
+      st.departed[sender] = p->second.address;
+      st.peers.erase(p);
+      self->send(st.core.registry, peer_down_atom::value, name);
+      RELAY_LOG(info, "cluster: peer " << name << " left (" << st.peers.size() << " peer(s)); its routes are purged");
+      return caf::atom("ok");
     },
   };
 }

@@ -145,10 +145,47 @@ bool frame_kind_matches(const connection_state& st, const inbound_frame& in) {
 }
 
 // IdentityInfo goes to every device of the claimer (on every node).
-void answer_claim(self_ptr self, const claim_result& r) {
+void answer_claim(self_ptr self, const protocol::fingerprint& owner, const identity_bytes& identity) {
   protocol::identity id;
-  if (r.identity) id.cose_key_bytes = *r.identity;
-  route(self, self->state.fp, protocol::identity_info{r.owner, std::move(id)});
+  if (identity) id.cose_key_bytes = *identity;
+  route(self, self->state.fp, protocol::identity_info{owner, std::move(id)});
+}
+
+// A spent code is answered only if its owner has a live connection somewhere
+// right now: this node first, then every other node (bounded by the claim
+// timeout; a node that does not answer in time does not have the owner).
+// The identity bytes come from that live connection, not from the code.
+void answer_if_owner_present(self_ptr self, const protocol::fingerprint& owner) {
+  self->request(self->state.core.registry, caf::infinite, presence_atom::value, owner)
+    .then(
+      [=](const identity_bytes& here) {
+        if (here) return answer_claim(self, owner, here);
+        auto absent = [self] { self->state.core.stats->claims_owner_absent.fetch_add(1, std::memory_order_relaxed); };
+        if (!self->state.core.cluster) return absent();  // owner connected nowhere: no reply
+        self->request(self->state.core.cluster, caf::infinite, cluster_presence_atom::value, owner)
+          .then(
+            [=](const identity_bytes& there) {
+              if (!there) return absent();
+              answer_claim(self, owner, there);
+            },
+            [=](const caf::error&) { absent(); });
+      },
+      [](const caf::error&) {});
+}
+
+// The code is spent wherever it lives (this node, else the one other node
+// that issued it), whether or not the owner turns out to be connected.
+void claim_code(self_ptr self, const std::string& code) {
+  self->request(self->state.core.rendezvous, caf::infinite, claim_atom::value, code)
+    .then(
+      [=](const claim_result& r) {
+        if (r.found) return answer_if_owner_present(self, r.owner);
+        if (!self->state.core.cluster) return;  // unknown, used or expired: no reply
+        self->request(self->state.core.cluster, caf::infinite, cluster_claim_atom::value, code)
+          .then([=](const claim_result& remote) { if (remote.found) answer_if_owner_present(self, remote.owner); },
+                [](const caf::error&) {});
+      },
+      [](const caf::error&) {});
 }
 
 // The protocol after authentication: one handler per client message kind.
@@ -172,7 +209,7 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
       return;
     }
     auto variant = g->variant;
-    self->request(st.core.rendezvous, caf::infinite, issue_atom::value, st.fp, st.identity)
+    self->request(st.core.rendezvous, caf::infinite, issue_atom::value, st.fp)
       .then(
         [=](const std::string& code) {
           route(self, self->state.fp, protocol::rendezvous_info{variant, code});
@@ -185,18 +222,7 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
       st.core.stats->claims_rate_limited.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    auto code = c->code;
-    self->request(st.core.rendezvous, caf::infinite, claim_atom::value, code)
-      .then(
-        [=](const claim_result& r) {
-          if (r.found) return answer_claim(self, r);
-          // Not on this node: in a cluster the code may live on another one.
-          if (!self->state.core.cluster) return;  // unknown, used, expired or owner gone: no reply
-          self->request(self->state.core.cluster, caf::infinite, cluster_claim_atom::value, code)
-            .then([=](const claim_result& remote) { if (remote.found) answer_claim(self, remote); },
-                  [](const caf::error&) {});
-        },
-        [](const caf::error&) {});
+    claim_code(self, c->code);
   } else {
     ignore_frame(self, "server-only message");
   }

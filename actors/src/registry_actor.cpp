@@ -43,10 +43,10 @@ struct registry_state {
   struct connection {
     caf::actor actor;
     transport_ptr io;  // null for services: they get frames through their actor
+    identity_bytes identity;  // what a claim of this member's codes returns
   };
   struct member {
     std::vector<connection> connections;
-    identity_bytes identity;
   };
   struct peer {
     caf::actor registry;
@@ -126,7 +126,7 @@ void forward_to_nodes(self_ptr self, const protocol::fingerprint& source, const 
   }
 }
 
-caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_ptr<const relay_config> cfg,
+caf::behavior registry_actor(self_ptr self, std::shared_ptr<const relay_config> cfg,
                              std::shared_ptr<relay_stats> stats) {
   self->set_down_handler([=](caf::down_msg& down) {
     auto& st = self->state;
@@ -140,8 +140,6 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
     std::erase_if(conns, [&](const registry_state::connection& c) { return c.actor.address() == down.source; });
     if (conns.empty()) {
       st.members.erase(member);
-      // Codes of an identity that is no longer connected must not be claimable.
-      self->send(rendezvous, gone_atom::value, fp);
       st.announce(self, fp_down_atom::value, fp);
     }
   });
@@ -155,12 +153,17 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
         return caf::make_error(caf::sec::runtime_error, "too many connections for this identity");
       }
       bool first = member.connections.empty();
-      member.connections.push_back({conn, io});
-      member.identity = identity;
+      member.connections.push_back({conn, io, identity});
       st.fingerprint_of.emplace(conn.address(), fp);
       self->monitor(conn);
       if (first) st.announce(self, fp_up_atom::value, fp);
       return caf::atom("ok");
+    },
+    // Asked when one of fp's codes is claimed: the code holds no identity.
+    [=](presence_atom, const protocol::fingerprint& fp) -> identity_bytes {
+      auto it = self->state.members.find(fp);
+      if (it == self->state.members.end() || it->second.connections.empty()) return nullptr;
+      return it->second.connections.front().identity;
     },
     [=](route_atom, const protocol::fingerprint& destination, const shared_frame& frame, wire_format format) {
       auto& st = self->state;
@@ -235,6 +238,16 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
       frame_formats frames{make_frame(env.message), wire_format::binary, *stats, &msg};
       st.deliver_locally(destination, frames, self, *stats);
     },
+    // Another node's claim: is fp connected here? Empty identity bytes are a
+    // service registered without any.
+    [=](remote_presence_atom, const std::string& wire) -> std::tuple<bool, std::string> {
+      protocol::fingerprint fp;
+      if (!from_wire(wire, fp)) return {false, {}};
+      auto it = self->state.members.find(fp);
+      if (it == self->state.members.end() || it->second.connections.empty()) return {false, {}};
+      const auto& identity = it->second.connections.front().identity;
+      return {true, identity ? std::string(identity->begin(), identity->end()) : std::string{}};
+    },
     [=](cluster_ack_atom, const std::string& node, std::uint64_t bytes) {
       auto p = self->state.peers.find(node);
       if (p != self->state.peers.end()) p->second.credit.acknowledged(bytes);
@@ -244,9 +257,9 @@ caf::behavior registry_actor(self_ptr self, caf::actor rendezvous, std::shared_p
 
 }  // namespace
 
-caf::actor spawn_registry(caf::actor_system& sys, caf::actor rendezvous, std::shared_ptr<const relay_config> cfg,
+caf::actor spawn_registry(caf::actor_system& sys, std::shared_ptr<const relay_config> cfg,
                           std::shared_ptr<relay_stats> stats) {
-  return sys.spawn(registry_actor, std::move(rendezvous), std::move(cfg), std::move(stats));
+  return sys.spawn(registry_actor, std::move(cfg), std::move(stats));
 }
 
 }  // namespace relay::detail

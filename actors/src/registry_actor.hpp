@@ -7,7 +7,7 @@
 
 namespace relay::detail {
 
-caf::actor spawn_registry(caf::actor_system& sys, caf::actor rendezvous,
-                          std::shared_ptr<const relay_config> cfg, std::shared_ptr<relay_stats> stats);
+caf::actor spawn_registry(caf::actor_system& sys, std::shared_ptr<const relay_config> cfg,
+                          std::shared_ptr<relay_stats> stats);
 
 }  // namespace relay::detail

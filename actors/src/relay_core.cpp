@@ -22,7 +22,7 @@ relay_core spawn_relay_core(caf::actor_system& sys, relay_config cfg, relay_exte
   core.limits = std::make_shared<ip_limits>(cfg);
   core.stats = std::make_shared<relay_stats>();
   core.rendezvous = detail::spawn_rendezvous(sys, core.config, core.stats);
-  core.registry = detail::spawn_registry(sys, core.rendezvous, core.config, core.stats);
+  core.registry = detail::spawn_registry(sys, core.config, core.stats);
   core.timers = detail::spawn_timer_actor(sys);
   return core;
 }

@@ -1,6 +1,11 @@
 // Rendezvous actor. Each code is reclaimed by a delayed expiry message
 // scheduled when it is issued: no sweeping loop, no unbounded growth (the
 // number of codes and of pending expiry messages are both capped).
+//
+// A code lives for its whole TTL whatever its owner's connections do, and
+// stores only the owner's fingerprint: whether the owner is connected, and
+// with which identity bytes, is asked when the code is claimed (see
+// connection_actor.cpp, claim_code).
 #include "rendezvous_actor.hpp"
 
 #include <deque>
@@ -19,7 +24,6 @@ namespace relay::detail {
 struct rendezvous_state {
   struct entry {
     protocol::fingerprint owner;
-    identity_bytes identity;
     std::uint64_t serial;  // tells a stale expiry apart from a reissued code
   };
   std::unordered_map<std::string, entry> codes;
@@ -48,8 +52,7 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
                                std::shared_ptr<const relay_config> cfg,
                                std::shared_ptr<relay_stats> stats) {
   return {
-    [=](issue_atom, const protocol::fingerprint& owner,
-        const identity_bytes& identity) -> caf::result<std::string> {
+    [=](issue_atom, const protocol::fingerprint& owner) -> caf::result<std::string> {
       auto& st = self->state;
       // Both bounds protect memory: live codes, and expiry messages still
       // sitting in the timer queue for codes that were retired early.
@@ -67,7 +70,7 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
         code = protocol::generate_rendezvous_code();
       } while (st.codes.count(code) != 0);
       auto serial = st.next_serial++;
-      st.codes.emplace(code, rendezvous_state::entry{owner, identity, serial});
+      st.codes.emplace(code, rendezvous_state::entry{owner, serial});
       mine.push_back(code);
       ++st.pending_expiries;
       self->delayed_send(self, cfg->rendezvous_ttl, expire_atom::value, code, serial);
@@ -80,24 +83,22 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
       auto& st = self->state;
       auto it = st.codes.find(code);
       if (it == st.codes.end()) return claim_result{};
-      claim_result result{true, it->second.owner, it->second.identity};
+      claim_result result{true, it->second.owner};
       st.forget(code, result.owner);  // single use
       stats->codes_claimed.fetch_add(1, std::memory_order_relaxed);
       stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
       return result;
     },
     // Another node's claim: same single-use semantics, answered in wire form.
-    [=](remote_claim_atom, const std::string& code) -> std::tuple<bool, std::string, std::string> {
+    [=](remote_claim_atom, const std::string& code) -> std::tuple<bool, std::string> {
       auto& st = self->state;
       auto it = st.codes.find(code);
-      if (it == st.codes.end()) return {false, {}, {}};
+      if (it == st.codes.end()) return {false, {}};
       auto owner = it->second.owner;
-      auto identity = it->second.identity;
       st.forget(code, owner);
       stats->codes_claimed.fetch_add(1, std::memory_order_relaxed);
       stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
-      return {true, std::string(owner.begin(), owner.end()),
-              identity ? std::string(identity->begin(), identity->end()) : std::string{}};
+      return {true, std::string(owner.begin(), owner.end())};
     },
     [=](expire_atom, const std::string& code, std::uint64_t serial) {
       auto& st = self->state;
@@ -106,14 +107,6 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
       if (it == st.codes.end() || it->second.serial != serial) return;
       st.forget(code, it->second.owner);
       stats->codes_expired.fetch_add(1, std::memory_order_relaxed);
-      stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
-    },
-    [=](gone_atom, const protocol::fingerprint& owner) {
-      auto& st = self->state;
-      auto it = st.codes_of.find(owner);
-      if (it == st.codes_of.end()) return;
-      for (const auto& code : it->second) st.codes.erase(code);
-      st.codes_of.erase(it);
       stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
     },
   };

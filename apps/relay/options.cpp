@@ -65,6 +65,9 @@ options:
   --tls-key FILE                  the certificate's PEM private key
   --log-format text|json          one line per event on stderr: key=value pairs
                                   (default text) or one JSON object per line
+  --drain-seconds SECONDS         after SIGINT/SIGTERM keep serving this long with
+                                  /readyz answering 503, then stop (default 5;
+                                  0 stops at once; a second signal stops at once)
 
 metrics and health (see docs/operating.md, "Metrics, health and logs"):
   --admin-listen HOST:PORT        serve /metrics (Prometheus), /healthz and /readyz
@@ -100,7 +103,9 @@ cluster (see docs/clustering.md):
 
 The relay prints "listening on ws://HOST:PORT" (wss:// with --tls-cert) once
 it accepts connections.
-SIGINT/SIGTERM: stop accepting, close every client with 1001, exit 0.
+SIGINT/SIGTERM: /readyz turns 503, clients are served for --drain-seconds,
+then the relay stops accepting, closes every client with 1001, tells its
+cluster peers it leaves (they purge its routes at once) and exits 0.
 SIGHUP (with --tls-cert): re-read the certificate and key for new connections;
 open connections are kept; if the files are bad the old certificate stays.
 )";
@@ -113,6 +118,16 @@ bool parse_seconds(const std::string& text, std::chrono::milliseconds& out) {
     return false;
   out = std::chrono::milliseconds(static_cast<long long>(std::llround(value * 1000.0)));
   return out.count() > 0;
+}
+
+// Like parse_seconds, but 0 is allowed (whole milliseconds, at most a day).
+bool parse_seconds_or_zero(const std::string& text, unsigned& out_ms) {
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < 0 || value > 24 * 3600)
+    return false;
+  out_ms = static_cast<unsigned>(std::llround(value * 1000.0));
+  return true;
 }
 
 bool parse_rate(const std::string& text, double& out, bool zero_is_off = false) {
@@ -148,6 +163,7 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
 
   std::string admin_listen;
   bool admin_allow_remote = false;
+  out.server.drain_ms = 5000;  // --drain-seconds (the library's own default is 0)
 
   using setter = std::function<bool(const std::string&)>;
   auto& c = out.core;
@@ -188,6 +204,7 @@ parse_outcome parse_options(int argc, char** argv, relay_options& out) {
     {"--tls-key", {[&](const std::string& v) { return (out.server.tls_key = v), !v.empty(); }, "a file"}},
     {"--log-format", {[&](const std::string& v) { return log::parse_format(v, out.log_format); }, "text|json"}},
     {"--admin-listen", {[&](const std::string& v) { return (admin_listen = v), true; }, "HOST:PORT"}},
+    {"--drain-seconds", {[&](const std::string& v) { return parse_seconds_or_zero(v, out.server.drain_ms); }, "seconds >= 0, at most 86400"}},
   };
 
   for (int i = 1; i < argc; ++i) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a 3-node relay cluster on loopback and prints where clients go.
-# Stop it with Ctrl-C (every node gets SIGTERM and closes its clients with 1001).
+# Stop it with Ctrl-C (every node gets SIGTERM, closes its clients with 1001
+# and tells the others it leaves; no drain period: no load balancer here).
 #
 #   examples/cluster/start-cluster.sh [BIN_DIR]      (default: build/bin)
 set -euo pipefail
@@ -12,12 +13,12 @@ pids=()
 trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
 
 # Node A is the one the others join first; B and C learn each other from A.
-"$relay" --listen 127.0.0.1:8081 --cluster-listen 127.0.0.1:7081 --node-name a &
+"$relay" --listen 127.0.0.1:8081 --cluster-listen 127.0.0.1:7081 --node-name a --drain-seconds 0 &
 pids+=($!)
 sleep 0.5
-"$relay" --listen 127.0.0.1:8082 --cluster-listen 127.0.0.1:7082 --node-name b --peer 127.0.0.1:7081 &
+"$relay" --listen 127.0.0.1:8082 --cluster-listen 127.0.0.1:7082 --node-name b --peer 127.0.0.1:7081 --drain-seconds 0 &
 pids+=($!)
-"$relay" --listen 127.0.0.1:8083 --cluster-listen 127.0.0.1:7083 --node-name c --peer 127.0.0.1:7081 &
+"$relay" --listen 127.0.0.1:8083 --cluster-listen 127.0.0.1:7083 --node-name c --peer 127.0.0.1:7081 --drain-seconds 0 &
 pids+=($!)
 sleep 1
 

@@ -124,6 +124,8 @@ std::string render_metrics(const relay_core& core) {
   w.counter("claims_rate_limited_total", "GetIdentity requests ignored: claim budget used up.", s.claims_rate_limited);
   w.counter("codes_rate_limited_total", "GetRendezvous requests ignored: code-issue budget used up.",
             s.codes_rate_limited);
+  w.counter("claims_owner_absent_total", "Codes spent by a claim left unanswered: the owner was connected nowhere.",
+            s.claims_owner_absent);
   w.counter("frames_throttled_total", "Frames whose read credit was held back (message or byte rate).",
             s.frames_throttled);
   w.gauge("outbound_queued_bytes", "Bytes queued for clients across all connections.", get(s.outbound_queued_bytes));

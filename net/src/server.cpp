@@ -18,6 +18,7 @@
 #include "asio.hpp"
 #include "http_session.hpp"
 #include "io_scheduler.hpp"
+#include "relay/actors/messages.hpp"
 #include "relay/log.hpp"
 #include "tls_context.hpp"
 #include "websocket_session.hpp"
@@ -41,7 +42,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       : sys(s), core(std::move(c)), opts(std::move(o)), shared_loop(io_scheduler::of(s)),
         own_ioc(shared_loop ? nullptr : std::make_unique<asio::io_context>()),
         ioc(shared_loop ? shared_loop->context() : *own_ioc), acceptor(asio::make_strand(ioc)),
-        backoff_timer(acceptor.get_executor()), signals(ioc), tracker(std::make_shared<session_tracker>()),
+        backoff_timer(acceptor.get_executor()), drain_timer(acceptor.get_executor()), signals(ioc), tracker(std::make_shared<session_tracker>()),
         work(asio::make_work_guard(ioc)) {}
 
   caf::actor_system& sys;
@@ -58,10 +59,12 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   bool stopped = false;
   tcp::acceptor acceptor;
   asio::steady_timer backoff_timer;
+  asio::steady_timer drain_timer;  // ends the drain period (on the acceptor's strand)
   std::chrono::milliseconds backoff = min_backoff;
   asio::signal_set signals;
   std::shared_ptr<session_tracker> tracker;
   asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::atomic<bool> draining{false};  // signalled: not ready, still serving until the drain ends
   std::atomic<bool> stopping{false};
   std::atomic<bool> catching_signals{false};
   std::uint16_t bound_port = 0;
@@ -89,8 +92,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     return true;
   }
 
-  // SIGINT/SIGTERM stop the server; SIGHUP reloads the certificate and
-  // waits for the next signal.
+  // SIGINT/SIGTERM start the drain (or stop at once without one, or when
+  // already draining); SIGHUP reloads the certificate. Either way the next
+  // signal is awaited until the stop begins.
   void wait_signal() {
     signals.async_wait([self = shared_from_this()](error_code ec, int sig) {
       if (ec) return;
@@ -99,8 +103,35 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         self->reload_tls();
         return self->wait_signal();
       }
-      self->begin_stop();
+      if (self->opts.drain_ms == 0 || self->draining.load()) return self->begin_stop();
+      self->begin_drain();
+      self->wait_signal();
     });
+  }
+
+  // Not ready from now on (a load balancer polling /readyz moves new
+  // clients away), but everything is served as before until the drain ends.
+  void begin_drain() {
+    if (stopping.load() || draining.exchange(true)) return;
+    RELAY_LOG(info, "draining for " << opts.drain_ms << " ms: /readyz is 503, " << tracker->size()
+                                    << " connection(s) served until then (signal again to stop now)");
+    asio::post(acceptor.get_executor(), [self = shared_from_this()] {
+      self->drain_timer.expires_after(std::chrono::milliseconds(self->opts.drain_ms));
+      self->drain_timer.async_wait([self](error_code e) {
+        if (!e) self->begin_stop();
+      });
+    });
+  }
+
+  // A cluster node tells its peers it leaves, so they purge its routes now
+  // rather than when its link closes or times out. Bounded: the cluster
+  // actor answers once every peer acknowledged or its claim timeout passed.
+  void leave_cluster() {
+    if (!core.cluster) return;
+    caf::scoped_actor self{sys};
+    self->request(core.cluster, std::chrono::seconds(5), leave_atom::value)
+      .receive([](caf::atom_value) {},
+               [](const caf::error& err) { RELAY_LOG(warn, "cluster: leave not confirmed: " << to_string(err)); });
   }
 
   void accept_next() {
@@ -144,13 +175,16 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       error_code ignored;
       self->acceptor.close(ignored);
       self->backoff_timer.cancel();
+      self->drain_timer.cancel();
       self->signals.cancel();
     });
     RELAY_LOG(info, "shutting down: closing " << tracker->size() << " connection(s)");
     tracker->close_all([](websocket_session& s) { s.close(close_code::going_away, "server shutting down"); });
-    // Wait (bounded) for the close handshakes, then let run() return.
+    // Leave the cluster while the close handshakes run, wait (bounded) for
+    // those, then let run() return.
     std::thread([self = shared_from_this()] {
       auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(self->opts.shutdown_grace_ms);
+      self->leave_cluster();
       while (self->tracker->size() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       self->work.reset();
@@ -229,7 +263,9 @@ void server::run(bool until_signal) {
 
 void server::stop() { impl_->begin_stop(); }
 
-bool server::accepting() const { return impl_->bound_port != 0 && !impl_->stopping.load(); }
+bool server::accepting() const {
+  return impl_->bound_port != 0 && !impl_->stopping.load() && !impl_->draining.load();
+}
 
 std::size_t server::session_count() const { return impl_->tracker->size(); }
 

@@ -18,6 +18,7 @@
 #include <rapidjson/document.h>
 
 #include "conformance.hpp"
+#include "admin_helpers.hpp"
 #include "helpers.hpp"
 #include "relay/version.hpp"
 
@@ -25,79 +26,6 @@ using namespace relay;
 using namespace relay::test;
 
 namespace {
-
-using metrics = std::map<std::string, double>;
-
-struct http_reply {
-  int status = 0;
-  std::string headers;
-  std::string body;
-};
-
-// One request over bash's /dev/tcp (the admin port answers once and closes).
-http_reply http_request(std::uint16_t port, const std::string& method, const std::string& path) {
-  auto r = run_program({"/usr/bin/env", "bash", "-c",
-                        "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) + "; printf '" + method + " " + path +
-                          " HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n' >&3; timeout 5 cat <&3"},
-                       10s);
-  INFO("request " << method << " " << path << ": " << r.out << r.err);
-  REQUIRE(r.out.rfind("HTTP/1.1 ", 0) == 0);
-  http_reply reply;
-  reply.status = std::stoi(r.out.substr(9, 3));
-  auto split = r.out.find("\r\n\r\n");
-  REQUIRE(split != std::string::npos);
-  reply.headers = r.out.substr(0, split);
-  reply.body = r.out.substr(split + 4);
-  return reply;
-}
-
-http_reply http_get(std::uint16_t port, const std::string& path) { return http_request(port, "GET", path); }
-
-metrics parse_metrics(const std::string& body) {
-  metrics out;
-  std::istringstream in{body};
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    auto space = line.rfind(' ');
-    REQUIRE(space != std::string::npos);
-    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return out;
-}
-
-metrics scrape(std::uint16_t port) {
-  auto reply = http_get(port, "/metrics");
-  REQUIRE(reply.status == 200);
-  return parse_metrics(reply.body);
-}
-
-double value(const metrics& m, const std::string& name) {
-  auto it = m.find(name);
-  INFO("metric " << name);
-  REQUIRE(it != m.end());
-  return it->second;
-}
-
-// Scrapes until `done` holds (bounded); returns the last scrape.
-metrics scrape_until(std::uint16_t port, const std::function<bool(const metrics&)>& done,
-                     std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto m = scrape(port);
-    if (done(m) || std::chrono::steady_clock::now() >= deadline) return m;
-    std::this_thread::sleep_for(50ms);
-  }
-}
-
-int wait_status(std::uint16_t port, const std::string& path, int want, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto status = http_get(port, path).status;
-    if (status == want || std::chrono::steady_clock::now() >= deadline) return status;
-    std::this_thread::sleep_for(200ms);
-  }
-}
 
 // A loopback port nothing listens on (right now).
 std::uint16_t unused_port() {
@@ -343,7 +271,7 @@ TEST_CASE("log format json writes one parseable object per line, without payload
 TEST_CASE("the default log format is key=value", "[e2e][admin][logs]") {
   auto relay_bin = (bin_dir() / "relay").string();
   auto r = run_program({"/usr/bin/env", "timeout", "--preserve-status", "-s", "TERM", relay_startup_grace_seconds(), relay_bin,
-                        "--listen", "127.0.0.1:0"},
+                        "--listen", "127.0.0.1:0", "--drain-seconds", "0"},
                        10s);
   INFO(r.err);
   CHECK(r.exit_code == 0);

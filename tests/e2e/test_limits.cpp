@@ -171,12 +171,14 @@ TEST_CASE("the relay's command line: --help, bad values exit 2 with one line", "
   auto relay_bin = (bin_dir() / "relay").string();
   auto help = run_program({relay_bin, "--help"}, 5s);
   CHECK(help.exit_code == 0);
-  for (auto flag : {"--listen", "--auth-timeout", "--idle-timeout", "--rendezvous-ttl", "--max-message"})
+  for (auto flag : {"--listen", "--auth-timeout", "--idle-timeout", "--rendezvous-ttl", "--max-message", "--drain-seconds"})
     CHECK(help.out.find(flag) != std::string::npos);
 
   for (auto args : std::vector<std::vector<std::string>>{{"--auth-timeout", "abc"},
                                                           {"--idle-timeout", "-1"},
                                                           {"--max-message", "12x"},
+                                                          {"--drain-seconds", "-1"},
+                                                          {"--drain-seconds", "1e9"},
                                                           {"--listen", "nonsense"},
                                                           {"--no-such-flag"}}) {
     std::vector<std::string> argv{relay_bin};
@@ -191,7 +193,7 @@ TEST_CASE("the relay's command line: --help, bad values exit 2 with one line", "
 TEST_CASE("BIND_ADDR is honoured and port 0 picks a free port", "[e2e][cli]") {
   setenv("BIND_ADDR", "127.0.0.1:0", 1);
   auto r = run_program({"/usr/bin/env", "bash", "-c",
-                        "timeout -s TERM " + std::string{relay_startup_grace_seconds()} + " " + (bin_dir() / "relay").string() + " --log-level off; true"},
+                        "timeout -s TERM " + std::string{relay_startup_grace_seconds()} + " " + (bin_dir() / "relay").string() + " --log-level off --drain-seconds 0; true"},
                        10s);
   unsetenv("BIND_ADDR");
   INFO(r.out);

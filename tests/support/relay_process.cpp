@@ -44,6 +44,9 @@ bool read_until(int fd, std::string& acc, const std::string& until, std::chrono:
 relay_process::relay_process(std::vector<std::string> extra_args, const std::string& program,
                              const std::string& stderr_path) {
   std::vector<std::string> args{(bin_dir() / program).string(), "--listen", "127.0.0.1:0"};
+  // Tests stop relays with SIGTERM and expect them gone at once; a test of
+  // the drain passes its own --drain-seconds, which wins (the last one does).
+  if (program == "relay") args.insert(args.end(), {"--drain-seconds", "0"});
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   int out_pipe[2];
   REQUIRE(pipe(out_pipe) == 0);

@@ -24,11 +24,11 @@ struct inbound_frame {
   bool binary = false;
 };
 
-/// rendezvous -> connection: the answer to a claim.
+/// rendezvous -> connection: the answer to a claim (the code is spent when
+/// `found`). Whether the owner is connected is asked separately (presence).
 struct claim_result {
   bool found = false;
   protocol::fingerprint owner{};
-  identity_bytes identity;
 };
 
 // session -> connection
@@ -46,10 +46,11 @@ using route_atom = caf::atom_constant<caf::atom("route")>;
 // registry -> service gateway (members without a transport): a JSON frame
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;  // (deliver, shared_frame)
 // connection -> rendezvous
-using issue_atom = caf::atom_constant<caf::atom("issue")>;  // (issue, fp, identity_bytes) -> std::string code
+using issue_atom = caf::atom_constant<caf::atom("issue")>;  // (issue, fp) -> std::string code
 using claim_atom = caf::atom_constant<caf::atom("claim")>;  // (claim, code) -> claim_result
-// registry -> rendezvous
-using gone_atom = caf::atom_constant<caf::atom("gone")>;  // (gone, fp): last connection of fp left
+// connection -> registry: (presence, fp) -> identity_bytes of one live local
+// connection of fp, null when fp has none on this node
+using presence_atom = caf::atom_constant<caf::atom("presence")>;
 // cluster: cluster actor <-> registry, registry <-> registry, nodes' rendezvous
 using cluster_init_atom = caf::atom_constant<caf::atom("cinit")>;     // (cinit, node name)
 using peer_up_atom = caf::atom_constant<caf::atom("peerup")>;         // (peerup, name, remote registry)
@@ -60,8 +61,18 @@ using fp_down_atom = caf::atom_constant<caf::atom("fpdown")>;         // (fpdown
 using cluster_deliver_atom = caf::atom_constant<caf::atom("cdeliver")>;  // (cdeliver, name, wire_envelope)
 using cluster_ack_atom = caf::atom_constant<caf::atom("cack")>;       // (cack, name, uint64 bytes)
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
-using remote_claim_atom = caf::atom_constant<caf::atom("rclaim")>;    // (rclaim, code) -> (bool, fp, identity)
+using remote_claim_atom = caf::atom_constant<caf::atom("rclaim")>;    // (rclaim, code) -> (bool, string fp)
 using cluster_claim_atom = caf::atom_constant<caf::atom("cclaim")>;   // (cclaim, code) -> claim_result
+// (rpresence, string fp) -> (bool, string identity): a peer's registry says
+// whether fp has a live connection there, and with which identity bytes
+using remote_presence_atom = caf::atom_constant<caf::atom("rpresence")>;
+// connection -> cluster actor: (cpresence, fp) -> identity_bytes (null: no
+// peer answered yes within the claim timeout)
+using cluster_presence_atom = caf::atom_constant<caf::atom("cpresence")>;
+// graceful leave: front end -> cluster actor (leave) -> ok once every peer
+// acknowledged (bounded); cluster actor -> peer cluster actors (pleave) -> ok
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
+using peer_leaving_atom = caf::atom_constant<caf::atom("pleave")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
 /// A frame crossing the middleman: the destination fingerprint and the

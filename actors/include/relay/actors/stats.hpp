@@ -73,6 +73,7 @@ struct relay_stats {
   counter connections_auth_blocked{0};  ///< refused: too many failed authentications from the IP
   counter claims_rate_limited{0};       ///< GetIdentity ignored: claim budget used up
   counter codes_rate_limited{0};        ///< GetRendezvous ignored: code-issue budget used up
+  counter claims_owner_absent{0};       ///< code spent, no answer: its owner was connected nowhere
   counter frames_throttled{0};          ///< frames whose credit was held back (message/byte rate)
   counter cluster_forwarded{0};    ///< frames sent to other nodes (once per node)
   counter cluster_received{0};     ///< frames received from other nodes

@@ -2,9 +2,9 @@
 // plain-HTTP port (no TLS, no auth: loopback unless explicitly allowed).
 //   GET /metrics  Prometheus text format (metadata counters only, never payloads)
 //   GET /healthz  200 while the process serves HTTP at all
-//   GET /readyz   200 when the WebSocket listener accepts and is not shutting
-//                 down and, in a cluster started with --peer, a peer is joined;
-//                 else 503
+//   GET /readyz   200 when the WebSocket listener accepts and is neither
+//                 draining nor shutting down and, in a cluster started with
+//                 --peer, a peer is joined; else 503
 // Anything else is 404 (405 for other methods). One request per connection.
 #pragma once
 

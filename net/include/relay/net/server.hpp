@@ -31,6 +31,11 @@ struct server_options {
   unsigned io_threads = default_thread_count();
   /// Time the whole graceful shutdown may take before remaining sockets are cut.
   unsigned shutdown_grace_ms = 3000;
+  /// After SIGINT/SIGTERM: time the server keeps serving, not ready (/readyz
+  /// 503, accepting() false), before it stops; a second signal stops at once.
+  /// 0 (the library's default) stops at once; the relay's --drain-seconds
+  /// defaults to 5 s. stop() never drains.
+  unsigned drain_ms = 0;
   /// wss://: PEM certificate chain and private key (both or neither; empty =
   /// plain ws://). Read at start(); re-read on SIGHUP (see reload_tls()).
   std::string tls_cert, tls_key;
@@ -56,8 +61,8 @@ class server {
   /// The bound port (useful with port 0). Valid after start().
   std::uint16_t port() const;
 
-  /// From now on SIGINT and SIGTERM trigger stop() (and, with TLS, SIGHUP
-  /// triggers reload_tls()). Call it before telling anyone the server is
+  /// From now on SIGINT and SIGTERM trigger stop(), after the drain period
+  /// if there is one (and, with TLS, SIGHUP triggers reload_tls()). Call it before telling anyone the server is
   /// ready, so an early signal still stops it cleanly.
   void catch_signals();
 
@@ -75,10 +80,12 @@ class server {
   void run(bool until_signal);
 
   /// Graceful stop: close the listening socket, send close 1001 to every
-  /// client, wait (bounded) for them, then end run(). Thread-safe.
+  /// client, leave the cluster (core.cluster, if any: peers purge this
+  /// node's routes at once), wait (bounded) for the clients, then end run().
+  /// Thread-safe.
   void stop();
 
-  /// Listening and not shutting down (what /readyz reports).
+  /// Listening, not draining and not shutting down (what /readyz reports).
   bool accepting() const;
 
   /// Open WebSocket sessions right now.
@@ -92,7 +99,7 @@ class server {
 /// The whole life of a relay front end for a main(): starts a server for
 /// `core`, then the admin endpoint if `opts.admin.enabled` (printing "admin
 /// listening on http://HOST:PORT"), prints "listening on ws://HOST:PORT" (wss:// with TLS) on stdout, serves until
-/// SIGINT/SIGTERM (graceful: close 1001 to every client), then stops the
+/// SIGINT/SIGTERM (graceful: drain for opts.drain_ms, then stop() as above), then stops the
 /// core's actors. Returns the process exit status: 0, or 1 when the address
 /// cannot be bound (the reason goes to stderr).
 int serve_until_signal(caf::actor_system& sys, const relay_core& core, const server_options& opts);
