@@ -89,9 +89,12 @@ say "file lists ok ($(grep -c . "$work/relay.files") and $(grep -c . "$work/dev.
 
 depends=$(dpkg-deb -f "$relay_deb" Depends)
 say "relay Depends: $depends"
-for so in libcaf-core libcaf-io libcaf-openssl libcbor libsodium libssl3 libstdc++6 libc6 init-system-helpers; do
+for so in libcaf-core libcaf-io libcbor libsodium libssl3 libstdc++6 libc6 init-system-helpers; do
   grep -q "$so" <<<"$depends" || fail "relay's Depends lacks $so (dpkg-shlibdeps)"
 done
+# Cluster TLS is the relay's own gate (OpenSSL through Asio), not CAF's
+# OpenSSL module: a Depends on it would mean a stale link.
+if grep -q libcaf-openssl <<<"$depends"; then fail "relay's Depends names libcaf-openssl, which it no longer links"; fi
 dev_depends=$(dpkg-deb -f "$dev_deb" Depends)
 for dep in libcaf-dev libboost-system-dev libsodium-dev libcbor-dev libssl-dev pkg-config; do
   grep -q "$dep" <<<"$dev_depends" || fail "librelay-dev's Depends lacks $dep"
