@@ -7,6 +7,7 @@
 
 #include "conformance.hpp"
 #include "cluster_helpers.hpp"
+#include "cluster_intruders.hpp"
 #include "helpers.hpp"
 
 using namespace relay;
@@ -109,33 +110,7 @@ TEST_CASE("without TLS a node refuses a non-loopback cluster port", "[e2e][clust
 
 namespace {
 
-// A throwaway CA and node certificates, made with the openssl CLI.
-struct test_pki {
-  std::string dir;
-  test_pki() {
-    char tmpl[] = "/tmp/relay-pki-XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
-    auto script =
-      "set -e; cd " + dir + "\n"
-      "mk_ca() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $1.key "
-      "-out $1.pem -days 1 -subj /CN=$1 2>/dev/null; }\n"
-      "mk_node() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $1.key "
-      "-out $1.csr -subj /CN=$1 2>/dev/null; openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2.key "
-      "-CAcreateserial -out $1.pem -days 1 2>/dev/null; }\n"
-      "mk_ca ca; mk_ca rogue-ca; mk_node a ca; mk_node b ca; mk_node rogue rogue-ca\n";
-    auto r = run_program({"/bin/bash", "-c", script}, 30s);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-  }
-  ~test_pki() { run_program({"/bin/rm", "-rf", dir}, 10s); }
-  std::vector<std::string> flags(const std::string& node, const std::string& ca = "ca") const {
-    return {"--cluster-cert", dir + "/" + node + ".pem", "--cluster-key", dir + "/" + node + ".key",
-            "--cluster-ca", dir + "/" + ca + ".pem"};
-  }
-};
-
-std::unique_ptr<relay_process> start_tls_node(const test_pki& pki, const std::string& node,
+std::unique_ptr<relay_process> start_tls_node(const cluster_pki& pki, const std::string& node,
                                               const std::vector<std::string>& peers) {
   std::vector<std::string> args{"--cluster-listen", "127.0.0.1:0", "--cluster-timeout", "2"};
   for (const auto& p : peers) {
@@ -150,7 +125,7 @@ std::unique_ptr<relay_process> start_tls_node(const test_pki& pki, const std::st
 
 TEST_CASE("with mutual TLS, nodes with the cluster CA's certificates join, a foreign certificate does not",
           "[e2e][cluster][tls]") {
-  test_pki pki;
+  cluster_pki pki;
   auto a = start_tls_node(pki, "a", {});
   REQUIRE(a->startup_lines().size() >= 1);
   CHECK(a->startup_lines()[0].find("(mutual TLS)") != std::string::npos);
