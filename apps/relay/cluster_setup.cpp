@@ -88,6 +88,7 @@ bool configure_cluster(const cluster_flags& flags, caf::actor_system_config& cfg
 }
 
 bool start_cluster(const cluster_flags& flags, caf::actor_system& sys, relay_core& core, cluster_runtime& runtime) {
+  runtime.sys = &sys;
   std::string name = flags.node_name;
   if (flags.tls() && !certificate_name(flags, name)) return false;
   net::cluster_gate_options gate_opts;
@@ -168,6 +169,17 @@ bool start_cluster(const cluster_flags& flags, caf::actor_system& sys, relay_cor
 
 cluster_runtime::~cluster_runtime() {
   if (gate) gate->stop();
+  if (sys == nullptr) return;
+  // The BASP broker schedules its next heartbeat tick to itself on the
+  // actor clock. CAF 0.17.6 finalizes brokers without closing their mailbox
+  // (abstract_broker::cleanup skips scheduled_actor::cleanup), so a tick the
+  // clock delivers while ~actor_system stops the middleman stays in that
+  // mailbox, and the message's sender, the broker itself, keeps the broker
+  // alive forever (a leak LeakSanitizer reports at exit). Once every actor of
+  // ours is done no timer is needed any more: drop them before the
+  // middleman stops.
+  sys->await_all_actors_done();
+  sys->clock().cancel_all();
 }
 
 }  // namespace relay::app

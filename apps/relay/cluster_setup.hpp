@@ -17,9 +17,11 @@ namespace relay::app {
 
 /// What a cluster node runs besides its actors: the gate in front of the
 /// middleman (relay/net/cluster_gate.hpp). Destroy it before the actor
-/// system: it stops the gate's thread and closes every link.
+/// system: it stops the gate's thread and closes every link, then waits for
+/// the node's actors and drops the timers still pending (see the .cpp).
 struct cluster_runtime {
   std::shared_ptr<net::cluster_gate> gate;
+  caf::actor_system* sys = nullptr;
   ~cluster_runtime();
 };
 

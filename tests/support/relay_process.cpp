@@ -105,7 +105,14 @@ std::optional<std::string> relay_process::read_line(std::chrono::milliseconds ti
 relay_process::~relay_process() {
   if (pid_ > 0 && !exited_) {
     ::kill(pid_, SIGTERM);
-    if (!wait_exit(std::chrono::seconds(5))) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    // A sanitizer report in a process that is stopping (symbolizing a large
+    // binary's stacks) takes seconds: a kill would cut it off.
+    constexpr auto stop_grace = std::chrono::seconds(30);
+#else
+    constexpr auto stop_grace = std::chrono::seconds(5);
+#endif
+    if (!wait_exit(stop_grace)) {
       ::kill(pid_, SIGKILL);
       wait_exit(std::chrono::seconds(5));
     }
