@@ -16,9 +16,11 @@
 #include <signal.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "cluster_helpers.hpp"
@@ -90,9 +92,19 @@ struct fault_record {
   }
 };
 
+protocol::identity_key_pair chaos_key(int n) {
+  std::array<std::uint8_t, 32> seed{};
+  seed.fill(0x3c);
+  seed[0] = 0xC4;  // clear of test_key() and the conformance seeds
+  seed[1] = static_cast<std::uint8_t>(n & 0xff);
+  seed[2] = static_cast<std::uint8_t>(n >> 8);
+  return protocol::identity_key_pair::from_seed(protocol::key_algorithm::ed25519, seed);
+}
+
 struct chaos_client {
-  int index = 0;
-  int home = 0;
+  explicit chaos_client(int i) : index(i), home(i % node_count), key(chaos_key(i)) {}
+  int index;
+  int home;
   protocol::identity_key_pair key;
   std::unique_ptr<connection> conn;  // null while disconnected
   time_point next_send;
@@ -107,15 +119,6 @@ struct chaos_client {
   time_point last_outbound_seen;  // send time of the newest message of ours the next client received
 };
 
-protocol::identity_key_pair chaos_key(int n) {
-  std::array<std::uint8_t, 32> seed{};
-  seed.fill(0x3c);
-  seed[0] = 0xC4;  // clear of test_key() and the conformance seeds
-  seed[1] = static_cast<std::uint8_t>(n & 0xff);
-  seed[2] = static_cast<std::uint8_t>(n >> 8);
-  return protocol::identity_key_pair::from_seed(protocol::key_algorithm::ed25519, seed);
-}
-
 protocol::byte_vector chaos_payload(int sender, std::uint64_t seq) {
   protocol::byte_vector p(payload_size, 0x5a);
   std::memcpy(p.data(), &sender, sizeof sender);
@@ -127,13 +130,7 @@ class chaos_run {
  public:
   chaos_run(int clients, double rate) : rate_(rate) {
     for (int i = 0; i < node_count; ++i) start_node(i);
-    for (int i = 0; i < clients; ++i) {
-      chaos_client c;
-      c.index = i;
-      c.home = i % node_count;
-      c.key = chaos_key(i);
-      clients_.push_back(std::move(c));
-    }
+    for (int i = 0; i < clients; ++i) clients_.emplace_back(i);
     // With a client count that is a multiple of the node count, client i's
     // destination i+1 is always on another node.
     REQUIRE(clients % node_count == 0);
@@ -141,6 +138,7 @@ class chaos_run {
   }
 
   ~chaos_run() {
+    std::lock_guard lock{nodes_mutex_};
     for (auto& n : nodes_)
       if (n.frozen && n.proc) n.proc->signal(SIGCONT);
   }
@@ -174,6 +172,7 @@ class chaos_run {
         step(now);
         if (!rec.recovered && node_reachable_since(rec.node, rec.back)) {
           rec.recovered = now;
+          std::lock_guard lock{nodes_mutex_};
           for (int i = 0; i < node_count; ++i) rec.rss_kib[i] = nodes_[i].proc ? nodes_[i].proc->rss_kib() : 0;
         }
         if (!rec.recovered && now > rec.back + recovery_bound) break;
@@ -239,41 +238,83 @@ class chaos_run {
   }
 
  private:
-  void start_node(int i) {
+  // The flags of node i: its peers are the other nodes as they are now.
+  std::vector<std::string> node_args(int i) {
     std::vector<std::string> args{"--cluster-listen", "127.0.0.1:0", "--cluster-timeout", cluster_timeout_seconds,
                                   "--log-level", "warn"};
+    std::lock_guard lock{nodes_mutex_};
     for (int j = 0; j < node_count; ++j)
       if (j != i && nodes_[j].proc && !nodes_[j].frozen) {
         args.push_back("--peer");
         args.push_back(nodes_[j].cluster_addr);
       }
-    nodes_[i].proc = std::make_unique<relay_process>(args);
-    nodes_[i].cluster_addr = cluster_address(*nodes_[i].proc);
+    return args;
+  }
+
+  void start_node(int i) {
+    auto proc = std::make_unique<relay_process>(node_args(i));
+    auto addr = cluster_address(*proc);
+    std::lock_guard lock{nodes_mutex_};
+    nodes_[i].proc = std::move(proc);
+    nodes_[i].cluster_addr = addr;
     nodes_[i].frozen = false;
   }
 
+  // Traffic keeps flowing (and the other nodes' clients keep sending to the
+  // faulted node's) while the node is down, restarting or frozen.
   void inject(fault_record& f) {
-    auto& n = nodes_[f.node];
     f.start = chaos_clock::now();
     switch (f.kind) {
       case fault_kind::kill:
-      case fault_kind::term:
-        n.proc->signal(f.kind == fault_kind::kill ? SIGKILL : SIGTERM);
-        REQUIRE(n.proc->wait_exit(10s));
-        n.proc.reset();
-        for (auto& c : clients_)
-          if (c.home == f.node) drop_connection(c);
-        start_node(f.node);
+      case fault_kind::term: {
+        std::unique_ptr<relay_process> old;
+        {
+          std::lock_guard lock{nodes_mutex_};
+          old = std::move(nodes_[f.node].proc);
+        }
+        auto args = node_args(f.node);
+        std::atomic<bool> done{false};
+        std::string failure;
+        std::thread restarter([&] {
+          try {
+            old->signal(f.kind == fault_kind::kill ? SIGKILL : SIGTERM);
+            if (!old->wait_exit(10s)) failure = "the faulted node did not exit";
+            old.reset();
+            auto fresh = std::make_unique<relay_process>(args);
+            auto addr = cluster_address(*fresh);
+            std::lock_guard lock{nodes_mutex_};
+            nodes_[f.node].proc = std::move(fresh);
+            nodes_[f.node].cluster_addr = addr;
+          } catch (const std::exception& e) {
+            failure = std::string("restart failed: ") + e.what();
+          } catch (...) {
+            failure = "restart failed";
+          }
+          done = true;
+        });
+        while (!done) {
+          step(chaos_clock::now());
+          std::this_thread::sleep_for(2ms);
+        }
+        restarter.join();
+        INFO(failure);
+        REQUIRE(failure.empty());
         break;
+      }
       case fault_kind::stop: {
+        auto& n = nodes_[f.node];
         n.proc->signal(SIGSTOP);
-        n.frozen = true;
+        {
+          std::lock_guard lock{nodes_mutex_};
+          n.frozen = true;
+        }
         auto until = chaos_clock::now() + freeze_for;
         while (chaos_clock::now() < until) {
           step(chaos_clock::now());
           std::this_thread::sleep_for(2ms);
         }
         n.proc->signal(SIGCONT);
+        std::lock_guard lock{nodes_mutex_};
         n.frozen = false;
         break;
       }
@@ -297,27 +338,24 @@ class chaos_run {
   }
 
   void connect(chaos_client& c, time_point now) {
-    auto& n = nodes_[c.home];
-    if (!n.proc || n.frozen) return;
+    std::string url;
+    {
+      std::lock_guard lock{nodes_mutex_};
+      auto& n = nodes_[c.home];
+      if (!n.proc || n.frozen) return;
+      url = n.proc->url();
+    }
     try {
-      auto conn = connection::open(n.proc->url(), 3s);
+      auto conn = connection::open(url, 3s);
       conn->authenticate(c.key);
       c.conn = std::move(conn);
-      c.next_send = now;
+      // Staggered: each client sends at its own phase of the period, so a
+      // short fault window always catches some messages in flight.
+      auto period = std::chrono::duration<double>(1.0 / rate_);
+      c.next_send = now + std::chrono::duration_cast<chaos_clock::duration>(period * c.index / clients_.size());
     } catch (const std::exception&) {
-      c.retry_at = now + 100ms;  // the node may still be joining
+      c.retry_at = now + 100ms;  // down, restarting or still joining
     }
-  }
-
-  // What arrived before the node went away still counts, then the socket goes.
-  void drop_connection(chaos_client& c) {
-    if (!c.conn) return;
-    try {
-      while (auto msg = c.conn->receive(0ms))
-        if (auto* s = std::get_if<protocol::send>(&*msg)) on_arrival(c, *s);
-    } catch (const client::closed_error&) {
-    }
-    c.conn.reset();
   }
 
   void step(time_point now) {
@@ -373,6 +411,9 @@ class chaos_run {
   }
 
   double rate_;
+  // The driver thread reads the slots (to reconnect); a restart replaces one
+  // from another thread.
+  std::mutex nodes_mutex_;
   std::array<node_slot, node_count> nodes_;
   std::vector<chaos_client> clients_;
   std::vector<fault_record> faults_;
@@ -383,7 +424,7 @@ class chaos_run {
 
 }  // namespace
 
-TEST_CASE("cluster chaos: kill, stop and freeze nodes in turn; nothing lost outside the faulted node's window",
+TEST_CASE("cluster chaos: kill, stop and freeze nodes in turn, and nothing is lost outside the faulted node's window",
           "[e2e][cluster][chaos]") {
   int faults = env_int("RELAY_CHAOS_FAULTS", 3);
   int clients = env_int("RELAY_CHAOS_CLIENTS", 60);
