@@ -1,6 +1,7 @@
 // Connection actor: challenge -> verify -> join -> serve. Frames are parsed
-// here (never in the socket code) and routed through the registry; frames
-// for this client arrive as `deliver` and go straight to its transport.
+// here (never in the socket code); a Send is delivered from here, on this
+// actor's thread, to each destination device's send queue (route_table.hpp),
+// and only frames for other cluster nodes go through the registry.
 #include "connection_actor.hpp"
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "relay/protocol/cose.hpp"
 #include "relay/protocol/crypto.hpp"
 #include "relay/protocol/wire_format.hpp"
+#include "route_table.hpp"
 #include "timer_actor.hpp"
 
 namespace relay::detail {
@@ -132,11 +134,13 @@ void ignore_frame(self_ptr self, const char* why) {
     log::event(log::level::debug, "frame_ignored", {{"fp", protocol::short_hex(self->state.fp)}, {"reason", why}});
 }
 
-// Encoded once, in this client's format; the registry transcodes for
-// recipients that chose the other one.
+// Encoded once, in this client's format; transcoded at most once more for
+// recipients (devices, services, other nodes) that need the other one.
 void route(self_ptr self, const protocol::fingerprint& to, const protocol::message& msg) {
+  const auto& core = self->state.core;
   auto format = self->state.format;
-  self->send(self->state.core.registry, route_atom::value, to, make_frame(protocol::encode(msg, format)), format);
+  route_frame(self, *core.routes, core.registry, *core.stats, to, make_frame(protocol::encode(msg, format)), format,
+              &msg);
 }
 
 // A client speaks JSON in text frames, the binary dialect in binary frames.

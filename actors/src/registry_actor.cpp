@@ -1,16 +1,20 @@
-// Registry actor. It monitors every member, so a connection that closes or
-// crashes stops being routable the moment its down message arrives.
-// Routing is mailbox forwarding of one shared, already-encoded frame.
+// Registry actor: the owner of who is connected. It monitors every member,
+// so a connection that closes or crashes stops being routable the moment its
+// down message arrives, and it publishes each fingerprint's routes in the
+// route table (route_table.hpp), from which senders deliver their own Sends
+// to local devices. It is not on the path of a local Send.
 //
 // In a cluster it also knows which other nodes hold which fingerprints
 // (learned from their registries: a snapshot when a peer joins, then
-// up/down events) and forwards each frame once per node that holds the
-// destination, as a binary envelope. Frames from other nodes are only
-// delivered locally, never forwarded again, so routes cannot loop.
+// up/down events), marks those routes remote, and forwards each frame a
+// sender hands it once per node that holds the destination, as a binary
+// envelope. Frames from other nodes are only delivered locally, never
+// forwarded again, so routes cannot loop.
 #include "registry_actor.hpp"
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -59,36 +63,55 @@ struct registry_state {
   std::string node_name;
   std::unordered_map<std::string, peer> peers;
   std::unordered_map<protocol::fingerprint, std::vector<std::string>, protocol::fingerprint_hash> remote;
+  // The read side of members and remote, for senders on every thread.
+  std::shared_ptr<route_table> routes;
   static inline const char* name = "relay.registry";
 
-  // Each local device gets the frame in the format it chose; services get JSON.
-  void deliver_locally(const protocol::fingerprint& to, frame_formats& frames, caf::event_based_actor* self,
-                       relay_stats& stats) {
-    auto it = members.find(to);
-    if (it == members.end()) return;
-    for (const auto& conn : it->second.connections) {
-      const auto& frame = frames.in(conn.io ? conn.io->format() : wire_format::json);
-      if (!frame) continue;  // an undecodable frame from a peer node: only its own format goes out
-      if (conn.io)
-        conn.io->send(frame);
-      else
-        self->send(conn.actor, deliver_atom::value, frame);
-    }
-    stats.deliveries.fetch_add(it->second.connections.size(), std::memory_order_relaxed);
+  ~registry_state() {
+    if (routes) routes->clear();
+  }
+
+  // Publishes fp's routes as members and remote hold them now; called after
+  // every change of either, before anything else is handled.
+  void publish(const protocol::fingerprint& fp) {
+    auto r = std::make_shared<route_table::routes>();
+    if (auto m = members.find(fp); m != members.end())
+      for (const auto& c : m->second.connections) r->local.push_back({c.io, c.io ? caf::actor{} : c.actor});
+    r->remote = remote.count(fp) > 0;
+    routes->publish(fp, std::move(r));
   }
 
   void forget_remote(const std::string& node, const protocol::fingerprint& fp) {
     auto it = remote.find(fp);
     if (it == remote.end()) return;
     std::erase(it->second, node);
-    if (it->second.empty()) remote.erase(it);
+    if (it->second.empty()) {
+      remote.erase(it);
+      publish(fp);
+    }
   }
 
-  void forget_node(const std::string& node) {
+  // Forgets every route of `node` except those in `keep`.
+  void forget_node(const std::string& node,
+                   const std::unordered_set<protocol::fingerprint, protocol::fingerprint_hash>& keep = {}) {
+    std::vector<protocol::fingerprint> gone;
     for (auto it = remote.begin(); it != remote.end();) {
-      std::erase(it->second, node);
-      it = it->second.empty() ? remote.erase(it) : std::next(it);
+      if (!keep.count(it->first)) std::erase(it->second, node);
+      if (it->second.empty()) {
+        gone.push_back(it->first);
+        it = remote.erase(it);
+      } else {
+        ++it;
+      }
     }
+    for (const auto& fp : gone) publish(fp);
+  }
+
+  void add_remote(const std::string& node, const protocol::fingerprint& fp) {
+    auto& nodes = remote[fp];
+    if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) return;
+    nodes.push_back(node);
+    if (nodes.size() == 1) publish(fp);
   }
 
   // Tells every peer that this node now holds (or no longer holds) `fp`.
@@ -103,13 +126,10 @@ namespace {
 
 using self_ptr = caf::stateful_actor<registry_state>*;
 
-// Sends `frame` from `source` for `destination` to every other node that holds it.
+// Sends `frame` (binary codec) from `source` for `destination` to every
+// other node that holds it.
 void forward_to_nodes(self_ptr self, const protocol::fingerprint& source, const protocol::fingerprint& destination,
-                      frame_formats& frames,
-                      const std::vector<std::string>& nodes, relay_stats& stats) {
-  // Between nodes every frame travels in the binary codec.
-  const auto& frame = frames.in(wire_format::binary);
-  if (!frame) return;
+                      const shared_frame& frame, const std::vector<std::string>& nodes, relay_stats& stats) {
   wire_envelope env{to_wire(destination), *frame};
   auto size = env.message.size();
   for (const auto& node : nodes) {
@@ -127,7 +147,8 @@ void forward_to_nodes(self_ptr self, const protocol::fingerprint& source, const 
 }
 
 caf::behavior registry_actor(self_ptr self, std::shared_ptr<const relay_config> cfg,
-                             std::shared_ptr<relay_stats> stats) {
+                             std::shared_ptr<relay_stats> stats, std::shared_ptr<route_table> routes) {
+  self->state.routes = std::move(routes);
   self->set_down_handler([=](caf::down_msg& down) {
     auto& st = self->state;
     auto it = st.fingerprint_of.find(down.source);
@@ -138,10 +159,10 @@ caf::behavior registry_actor(self_ptr self, std::shared_ptr<const relay_config> 
     if (member == st.members.end()) return;
     auto& conns = member->second.connections;
     std::erase_if(conns, [&](const registry_state::connection& c) { return c.actor.address() == down.source; });
-    if (conns.empty()) {
-      st.members.erase(member);
-      st.announce(self, fp_down_atom::value, fp);
-    }
+    bool last = conns.empty();
+    if (last) st.members.erase(member);
+    st.publish(fp);
+    if (last) st.announce(self, fp_down_atom::value, fp);
   });
   return {
     [=](join_atom, const protocol::fingerprint& fp, const identity_bytes& identity, const caf::actor& conn,
@@ -156,6 +177,8 @@ caf::behavior registry_actor(self_ptr self, std::shared_ptr<const relay_config> 
       member.connections.push_back({conn, io, identity});
       st.fingerprint_of.emplace(conn.address(), fp);
       self->monitor(conn);
+      // Routable everywhere before the member hears "ok" and sends anything.
+      st.publish(fp);
       if (first) st.announce(self, fp_up_atom::value, fp);
       return caf::atom("ok");
     },
@@ -165,23 +188,15 @@ caf::behavior registry_actor(self_ptr self, std::shared_ptr<const relay_config> 
       if (it == self->state.members.end() || it->second.connections.empty()) return nullptr;
       return it->second.connections.front().identity;
     },
-    [=](route_atom, const protocol::fingerprint& destination, const shared_frame& frame, wire_format format) {
+    [=](forward_atom, const protocol::fingerprint& destination, const shared_frame& frame) {
       auto& st = self->state;
-      auto local = st.members.find(destination);
       auto remote = st.remote.find(destination);
-      if (local == st.members.end() && remote == st.remote.end()) {
-        stats->dropped_no_route.fetch_add(1, std::memory_order_relaxed);
-        return;
-      }
-      frame_formats frames{frame, format, *stats};
-      if (local != st.members.end()) st.deliver_locally(destination, frames, self, *stats);
-      if (remote != st.remote.end()) {
-        // The sending connection's identity, for fair shares of a full backlog.
-        protocol::fingerprint source{};
-        if (auto sender = self->current_sender())
-          if (auto it = st.fingerprint_of.find(sender->address()); it != st.fingerprint_of.end()) source = it->second;
-        forward_to_nodes(self, source, destination, frames, remote->second, *stats);
-      }
+      if (remote == st.remote.end()) return;  // the other nodes lost it meanwhile
+      // The sending member's identity, for fair shares of a full backlog.
+      protocol::fingerprint source{};
+      if (auto sender = self->current_sender())
+        if (auto it = st.fingerprint_of.find(sender->address()); it != st.fingerprint_of.end()) source = it->second;
+      forward_to_nodes(self, source, destination, frame, remote->second, *stats);
     },
     // --- cluster ---
     [=](cluster_init_atom, const std::string& node_name) { self->state.node_name = node_name; },
@@ -202,18 +217,19 @@ caf::behavior registry_actor(self_ptr self, std::shared_ptr<const relay_config> 
       stats->cluster_peers.store(st.peers.size(), std::memory_order_relaxed);
     },
     [=](fp_snapshot_atom, const std::string& node, const std::vector<std::string>& held) {
+      // Routes the node keeps stay published throughout: add the new ones
+      // first, then forget those it no longer holds.
       auto& st = self->state;
-      st.forget_node(node);
+      std::unordered_set<protocol::fingerprint, protocol::fingerprint_hash> now_held;
       for (const auto& wire : held) {
         protocol::fingerprint fp;
-        if (from_wire(wire, fp)) st.remote[fp].push_back(node);
+        if (from_wire(wire, fp) && now_held.insert(fp).second) st.add_remote(node, fp);
       }
+      st.forget_node(node, now_held);
     },
     [=](fp_up_atom, const std::string& node, const std::string& wire) {
       protocol::fingerprint fp;
-      if (!from_wire(wire, fp)) return;
-      auto& nodes = self->state.remote[fp];
-      if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) nodes.push_back(node);
+      if (from_wire(wire, fp)) self->state.add_remote(node, fp);
     },
     [=](fp_down_atom, const std::string& node, const std::string& wire) {
       protocol::fingerprint fp;
@@ -236,7 +252,7 @@ caf::behavior registry_actor(self_ptr self, std::shared_ptr<const relay_config> 
         return;
       // Already in the binary format; JSON devices share one transcoded frame.
       frame_formats frames{make_frame(env.message), wire_format::binary, *stats, &msg};
-      st.deliver_locally(destination, frames, self, *stats);
+      if (auto r = st.routes->find(destination)) deliver_locally(*r, frames, *stats);
     },
     // Another node's claim: is fp connected here? Empty identity bytes are a
     // service registered without any.
@@ -258,8 +274,8 @@ caf::behavior registry_actor(self_ptr self, std::shared_ptr<const relay_config> 
 }  // namespace
 
 caf::actor spawn_registry(caf::actor_system& sys, std::shared_ptr<const relay_config> cfg,
-                          std::shared_ptr<relay_stats> stats) {
-  return sys.spawn(registry_actor, std::move(cfg), std::move(stats));
+                          std::shared_ptr<relay_stats> stats, std::shared_ptr<route_table> routes) {
+  return sys.spawn(registry_actor, std::move(cfg), std::move(stats), std::move(routes));
 }
 
 }  // namespace relay::detail

@@ -8,6 +8,7 @@
 #include "relay/actors/observer_port.hpp"
 #include "relay/actors/rate_limits.hpp"
 #include "rendezvous_actor.hpp"
+#include "route_table.hpp"
 #include "service_gateway.hpp"
 #include "timer_actor.hpp"
 
@@ -22,7 +23,8 @@ relay_core spawn_relay_core(caf::actor_system& sys, relay_config cfg, relay_exte
   core.limits = std::make_shared<ip_limits>(cfg);
   core.stats = std::make_shared<relay_stats>();
   core.rendezvous = detail::spawn_rendezvous(sys, core.config, core.stats);
-  core.registry = detail::spawn_registry(sys, core.config, core.stats);
+  core.routes = std::make_shared<detail::route_table>();
+  core.registry = detail::spawn_registry(sys, core.config, core.stats, core.routes);
   core.timers = detail::spawn_timer_actor(sys);
   return core;
 }

@@ -1,7 +1,8 @@
 // Service gateway: a registry member like a connection actor, but instead
 // of a socket it has a service actor behind it. It decodes the frames the
-// registry delivers into typed `service_message`s and encodes the service's
-// `service_send`s into routed frames with the service's fingerprint as source.
+// senders deliver into typed `service_message`s and encodes the service's
+// `service_send`s into frames with the service's fingerprint as source,
+// which it routes itself like a connection does.
 #include "service_gateway.hpp"
 
 #include <caf/all.hpp>
@@ -9,6 +10,7 @@
 #include "relay/actors/messages.hpp"
 #include "relay/log.hpp"
 #include "relay/protocol/json_codec.hpp"
+#include "route_table.hpp"
 
 namespace relay::detail {
 
@@ -42,9 +44,10 @@ caf::behavior service_gateway(caf::stateful_actor<gateway_state>* self, relay_co
                                           std::move(s->payload)});
     },
     [=](service_send& out) {
-      auto frame = make_frame(protocol::encode(protocol::send{fp, out.destination, std::move(out.payload)}));
+      protocol::message msg = protocol::send{fp, out.destination, std::move(out.payload)};
       core.stats->messages_routed.fetch_add(1, std::memory_order_relaxed);
-      self->send(core.registry, route_atom::value, out.destination, std::move(frame), wire_format::json);
+      route_frame(self, *core.routes, core.registry, *core.stats, out.destination,
+                  make_frame(protocol::encode(msg)), wire_format::json, &msg);
     },
   };
 }

@@ -40,10 +40,10 @@ using closed_atom = caf::atom_constant<caf::atom("closed")>;      // socket gone
 // transport (null for a service) lets the registry write frames for this
 // member straight to its socket queue, one actor hop less per delivery.
 using join_atom = caf::atom_constant<caf::atom("join")>;
-// (route, fp, shared_frame, wire_format): the frame in the sender's format;
-// the registry transcodes once per message for recipients of the other one.
-using route_atom = caf::atom_constant<caf::atom("route")>;
-// registry -> service gateway (members without a transport): a JSON frame
+// (forward, fp, shared_frame): a Send's frame, in the binary codec, for the
+// other nodes that hold fp. Local devices got it from the sender directly.
+using forward_atom = caf::atom_constant<caf::atom("forward")>;
+// sender -> service gateway (members without a transport): a JSON frame
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;  // (deliver, shared_frame)
 // connection -> rendezvous
 using issue_atom = caf::atom_constant<caf::atom("issue")>;  // (issue, fp) -> std::string code

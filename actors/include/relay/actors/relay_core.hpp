@@ -16,9 +16,12 @@ namespace relay {
 
 class observer_port;
 class ip_limits;
+namespace detail {
+class route_table;
+}
 
 struct relay_core {
-  caf::actor registry;    ///< fingerprint -> connections; routes frames
+  caf::actor registry;    ///< fingerprint -> connections; forwards frames to other nodes
   caf::actor rendezvous;  ///< live codes; issue and single-use claim
   std::shared_ptr<const relay_config> config;
   std::shared_ptr<relay_stats> stats;
@@ -27,6 +30,9 @@ struct relay_core {
   std::shared_ptr<observer_port> observer;  ///< may be null
   std::shared_ptr<ip_limits> limits;        ///< per-client-IP budgets
   caf::actor timers;                        ///< connections' auth and idle deadlines (may be empty)
+  /// The registry's routes, which every sender reads to deliver its own
+  /// Sends (internal: written by the registry actor only).
+  std::shared_ptr<detail::route_table> routes;
 };
 
 /// Spawns the registry and rendezvous actors in `sys`.
