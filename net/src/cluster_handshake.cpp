@@ -77,6 +77,7 @@ std::optional<line> parse(const std::string& text) {
   if (parts.size() < 3 || parts[0] != prefix) return std::nullopt;
   const auto& v = parts[1];
   if (v.empty() || v.size() > 6) return std::nullopt;
+  if (v.size() > 1 && v[0] == '0') return std::nullopt;  // one spelling per version
   unsigned version = 0;
   for (char c : v) {
     if (c < '0' || c > '9') return std::nullopt;

@@ -1,5 +1,6 @@
 #include "http_session.hpp"
 
+#include "forwarded_for.hpp"
 #include "relay/actors/rate_limits.hpp"
 #include "relay/log.hpp"
 #include "websocket_session.hpp"
@@ -84,15 +85,9 @@ void http_session::on_read(error_code ec, std::size_t) {
 
 std::string http_session::client_ip(const http::request<http::empty_body>& request) const {
   if (core_.config->trust_proxy) {
-    // The proxy appends the address it saw; entries before it are the
-    // client's own claims and cannot be trusted.
     auto xff = request["X-Forwarded-For"];
-    if (!xff.empty()) {
-      auto last = std::string(xff.substr(xff.rfind(',') == beast::string_view::npos ? 0 : xff.rfind(',') + 1));
-      auto first = last.find_first_not_of(" \t");
-      auto end = last.find_last_not_of(" \t");
-      if (first != std::string::npos) return last.substr(first, end - first + 1);
-    }
+    auto ip = last_forwarded_for(std::string_view(xff.data(), xff.size()));
+    if (!ip.empty()) return std::string(ip);
   }
   error_code ec;
   auto ep = lowest().socket().remote_endpoint(ec);

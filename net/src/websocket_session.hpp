@@ -25,7 +25,7 @@ class websocket_session : public transport {};
 
 /// The session over one stream type: plain_stream or tls_stream (asio.hpp).
 /// The member functions are defined and explicitly instantiated for those
-/// two in websocket_session.cpp, so per-frame work has no virtual hop
+/// two in websocket_session_impl.hpp (one .cpp each), so per-frame work has no virtual hop
 /// beyond the transport interface itself.
 template <class Stream>
 class basic_websocket_session : public websocket_session,
