@@ -9,6 +9,13 @@
 #   development  headers, libraries, CMake package, pkg-config file
 include(CMakePackageConfigHelpers)
 
+# A fuzz build (fixed AuthChallenge, see RelaySanitizers.cmake) must never
+# be installed or packaged: every install fails at once.
+if(RELAY_BUILD_FUZZERS)
+  install(CODE "message(FATAL_ERROR \"this is a fuzz build (RELAY_BUILD_FUZZERS=ON): its relay issues a fixed challenge and must not be installed\")")
+  return()
+endif()
+
 set(RELAY_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/relay)
 
 install(TARGETS relay relay-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT programs)

@@ -7,6 +7,9 @@
 #   RELAY_SANITIZE=thread    ThreadSanitizer
 #   RELAY_BUILD_FUZZERS=ON   needs clang; implies address and adds libFuzzer
 #                            coverage (-fsanitize=fuzzer-no-link) everywhere
+#   RELAY_FUZZ_COVERAGE=ON   with RELAY_BUILD_FUZZERS: source-based coverage
+#                            (llvm-cov) of what the corpora reach
+#                            (scripts/fuzz-coverage)
 set(RELAY_SANITIZE "" CACHE STRING "Sanitizers for every target: empty, address (ASan+UBSan) or thread (TSan)")
 set_property(CACHE RELAY_SANITIZE PROPERTY STRINGS "" address thread)
 
@@ -50,4 +53,14 @@ if(RELAY_BUILD_FUZZERS)
   # Coverage feedback for libFuzzer in every library the targets link; the
   # fuzz targets themselves add -fsanitize=fuzzer (the libFuzzer main).
   add_compile_options(-fsanitize=fuzzer-no-link)
+  # The conventional marker of a build that must never ship: with it the
+  # relay issues a fixed AuthChallenge (protocol/src/crypto.cpp), so the
+  # connection fuzzer signs once instead of once per input. Only this
+  # option defines it, and RelayInstall refuses to install such a build.
+  add_compile_definitions(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+  option(RELAY_FUZZ_COVERAGE "Source-based coverage of the fuzz targets (scripts/fuzz-coverage)" OFF)
+  if(RELAY_FUZZ_COVERAGE)
+    add_compile_options(-fprofile-instr-generate -fcoverage-mapping)
+    add_link_options(-fprofile-instr-generate)
+  endif()
 endif()

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -98,14 +99,26 @@ environment& env() {
   return *e;
 }
 
+// The fuzz build issues a fixed challenge (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+// in protocol/src/crypto.cpp), so each key and format is signed once; a
+// different challenge (a build without the hook) is signed anew.
 std::string auth_response_for(const proto::identity_key_pair& key, const shared_frame& challenge_frame,
                               proto::wire_format format) {
+  struct signed_response {
+    proto::challenge challenge{};
+    std::string frame;
+  };
+  static std::array<std::array<std::optional<signed_response>, 2>, 2> cache;  // [ml_dsa][binary]
   proto::message m;
   if (proto::decode(*challenge_frame, format, m) != proto::decode_error::none) fail("first frame does not decode");
   const auto* ch = std::get_if<proto::auth_challenge>(&m);
   if (ch == nullptr) fail("first frame is not an AuthChallenge");
-  return proto::encode(proto::auth_response{proto::identity{key.cose_key_bytes()}, key.sign_challenge(ch->value)},
-                       format);
+  auto& slot = cache[key.algorithm() == proto::key_algorithm::ml_dsa_65][format == proto::wire_format::binary];
+  if (!slot || slot->challenge != ch->value)
+    slot = signed_response{ch->value, proto::encode(proto::auth_response{proto::identity{key.cose_key_bytes()},
+                                                                         key.sign_challenge(ch->value)},
+                                                    format)};
+  return slot->frame;
 }
 
 void check_outbound(const recording_transport::snapshot_t& s, const proto::fingerprint* own,
