@@ -51,7 +51,8 @@ class metrics_writer {
     out_ += std::to_string(value);
     out_ += '\n';
   }
-  void counter(const char* name, const char* help, const relay_stats::counter& c) {
+  template <class Counter>  // relay_stats::counter or hot_counter
+  void counter(const char* name, const char* help, const Counter& c) {
     family(name, "counter", help);
     sample(name, c.load(std::memory_order_relaxed));
   }
@@ -75,6 +76,7 @@ class metrics_writer {
 };
 
 std::uint64_t get(const relay_stats::counter& c) { return c.load(std::memory_order_relaxed); }
+std::uint64_t get(const hot_counter& c) { return c.load(std::memory_order_relaxed); }
 
 }  // namespace
 
