@@ -76,7 +76,6 @@ class metrics_writer {
 };
 
 std::uint64_t get(const relay_stats::counter& c) { return c.load(std::memory_order_relaxed); }
-std::uint64_t get(const hot_counter& c) { return c.load(std::memory_order_relaxed); }
 
 }  // namespace
 
