@@ -53,8 +53,9 @@ options:
   --limit-loopback                apply per-IP limits to loopback clients too
   --trust-proxy                   take the client IP from X-Forwarded-For
                                   (only behind your own reverse proxy)
-  --io-threads N                  threads running sockets and actors together
-                                  (default: half the cores, at least 2)
+  --io-threads N                  threads running sockets and actors together:
+                                  half serve sockets, half help a busy one
+                                  (default: one per core, at least 2)
   --workers N                     run actors on a separate pool of N CAF worker
                                   threads instead (default: off, actors run on
                                   the --io-threads threads)

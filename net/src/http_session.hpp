@@ -18,7 +18,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   /// (the session keeps it alive; a reload only affects later connections).
   http_session(tcp::socket&& socket, caf::actor_system& sys, relay_core core,
                std::shared_ptr<session_tracker> tracker, std::shared_ptr<ssl::context> tls_context = nullptr);
+  /// Starts reading the upgrade request; call on executor().
   void start();
+  /// The strand every handler of this connection runs on.
+  beast::tcp_stream::executor_type executor() { return lowest().get_executor(); }
 
  private:
   void on_handshake(error_code ec);

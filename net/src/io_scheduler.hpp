@@ -1,8 +1,29 @@
 // The scheduler behind run_actors_on_io_threads(): a CAF scheduler module
-// whose threads run one Asio io_context. Resuming an actor is a handler on
-// that io_context, so actors and sockets share the threads.
+// whose actors run on the relay's event loops. Resuming an actor is a
+// handler on an Asio io_context, so actors and sockets share the threads.
+//
+// Two kinds of thread:
+// - Socket loops each own an io_context and serve the connections placed
+//   on it (round robin at accept, next_context()). A frame read on a loop
+//   makes its connection actor runnable there, and the actor runs right
+//   behind the read on the same thread; its Send to a connection of the
+//   same loop is written there too. At moderate load nothing wakes another
+//   thread: no scheduler lock or epoll instance is shared by all threads.
+// - Helpers sleep until a socket loop falls behind (enough actor jobs wait
+//   on it: many clients busy at once, a burst of handshakes). A helper then
+//   runs that loop's io_context beside its owner, sockets and actors alike
+//   (each session's handlers stay serialised on its strand, each actor on
+//   its mailbox), and goes back to sleep once the loop has been idle for a
+//   moment. Under load the cores share the work; at rest they are not woken.
+// A job made runnable off the loops (the clock, a detached actor, main) is
+// posted to a socket loop, round robin.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -22,11 +43,18 @@ class io_scheduler final : public caf::scheduler::abstract_coordinator {
   /// The system's io_scheduler, or nullptr when it runs CAF's own scheduler.
   static io_scheduler* of(caf::actor_system& sys);
 
-  /// The event loop the I/O threads run; sockets of a server on this system live here.
-  asio::io_context& context() noexcept { return ioc_; }
+  /// Socket loops for `threads` threads in all; the others are helpers.
+  static std::size_t socket_loops_for(std::size_t threads) noexcept { return (threads + 1) / 2; }
+
+  /// The first socket loop: listeners and signal handling of a server live here.
+  asio::io_context& context() noexcept { return loops_.front()->ioc; }
+
+  /// The socket loop the next accepted connection lives on (round robin).
+  asio::io_context& next_context() noexcept;
 
   void enqueue(caf::resumable* job) override;
   caf::actor_clock& clock() noexcept override { return clock_; }
+  void init(caf::actor_system_config& cfg) override;
   void start() override;
   void stop() override;
 
@@ -43,11 +71,33 @@ class io_scheduler final : public caf::scheduler::abstract_coordinator {
   };
   class resume_handler;
 
-  void resume(caf::resumable* job);
+  // A socket loop: its owner thread runs `ioc` always, a helper sometimes.
+  // `queued` (actor jobs posted to it, not yet started) and `helped` are
+  // read and written by every thread.
+  struct loop {
+    explicit loop(io_scheduler& s) : owner(s), ioc(1), work(asio::make_work_guard(ioc)) {}
+    io_scheduler& owner;
+    asio::io_context ioc;
+    asio::executor_work_guard<asio::io_context::executor_type> work;
+    std::atomic<std::size_t> queued{0};
+    std::atomic<bool> helped{false};  // a helper is on it or has been called
+    std::thread thread;
+  };
 
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
+  void resume(caf::resumable* job);
+  void call_helper(loop& behind);
+  void help(loop& behind);
+  void run_helper();
+
+  std::vector<std::unique_ptr<loop>> loops_;  // fixed from init() on
+  std::atomic<std::size_t> next_loop_{0};
+  // Helpers: threads waiting for a loop that fell behind (guarded by mutex).
+  std::mutex helpers_mutex_;
+  std::condition_variable helpers_cv_;
+  std::deque<loop*> behind_;
+  bool stopping_ = false;
+  std::vector<std::thread> helpers_;
+  std::size_t helper_count_ = 0;
   caf::detail::thread_safe_actor_clock clock_;
   std::thread clock_thread_;
   unit unit_;

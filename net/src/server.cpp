@@ -25,7 +25,7 @@
 
 namespace relay::net {
 
-unsigned default_thread_count() noexcept { return std::max(2u, std::thread::hardware_concurrency() / 2); }
+unsigned default_thread_count() noexcept { return std::max(2u, std::thread::hardware_concurrency()); }
 
 namespace {
 constexpr auto min_backoff = std::chrono::milliseconds(10);
@@ -134,8 +134,12 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                [](const caf::error& err) { RELAY_LOG(warn, "cluster: leave not confirmed: " << to_string(err)); });
   }
 
+  // A shared loop has one io_context per thread: each connection lives on
+  // one of them, in turn, with the actor its frames wake.
+  asio::io_context& next_connection_context() { return shared_loop ? shared_loop->next_context() : ioc; }
+
   void accept_next() {
-    acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](error_code ec, tcp::socket s) {
+    acceptor.async_accept(asio::make_strand(next_connection_context()), [self = shared_from_this()](error_code ec, tcp::socket s) {
       self->on_accept(ec, std::move(s));
     });
   }
@@ -164,7 +168,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       error_code ignored;
       socket.close(ignored);
     } else {
-      std::make_shared<http_session>(std::move(socket), sys, core, tracker, current_tls())->start();
+      // Started on its own loop: every handler of the connection runs there.
+      auto session = std::make_shared<http_session>(std::move(socket), sys, core, tracker, current_tls());
+      auto where = session->executor();
+      asio::dispatch(where, [session = std::move(session)] { session->start(); });
     }
     accept_next();
   }

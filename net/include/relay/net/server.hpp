@@ -14,12 +14,13 @@
 
 namespace relay::net {
 
-/// The default for both --io-threads and --workers: half the cores, at
-/// least two. Measured on 2 cores: one Asio thread and one CAF worker cost
-/// ~20-30 % less CPU per handshake and per message, but under CPU contention
-/// a flooding client then delays the others (the slow-consumer test's
-/// 200 ms round-trip bound failed 4 of 8 times with two CPU hogs, 0 of 8
-/// with two threads each), so isolation wins.
+/// The default for --io-threads: one thread per core, at least two. With
+/// the actors on the I/O threads these are all the relay's threads (half of
+/// them serve sockets, the others help a loop that falls behind; see
+/// run_actors_on_io_threads). At least two: under CPU contention a flooding
+/// client on a single thread delays everyone else (the slow-consumer test's
+/// 200 ms round-trip bound failed 4 of 8 times with one thread and two CPU
+/// hogs, 0 of 8 with two).
 unsigned default_thread_count() noexcept;
 
 struct server_options {
