@@ -134,8 +134,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                [](const caf::error& err) { RELAY_LOG(warn, "cluster: leave not confirmed: " << to_string(err)); });
   }
 
-  // A shared loop has one io_context per thread: each connection lives on
-  // one of them, in turn, with the actor its frames wake.
+  // On the actor system's loops each connection lives on one socket loop,
+  // in turn, with the actors its frames wake.
   asio::io_context& next_connection_context() { return shared_loop ? shared_loop->next_context() : ioc; }
 
   void accept_next() {

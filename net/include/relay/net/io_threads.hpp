@@ -1,8 +1,8 @@
 // Actors on the I/O threads: an actor system whose scheduled actors run on
-// the same threads, and the same event loop, that read and write the
-// relay's sockets. A frame read on a thread is then handled by its
-// connection actor, routed by the registry and queued for the destination
-// session on that thread, without waking another one.
+// the same threads, and the same event loops, that read and write the
+// relay's sockets. A frame read on a loop is then handled by its connection
+// actor and queued for its destination on that thread, without waking
+// another one.
 #pragma once
 
 #include <caf/fwd.hpp>
@@ -10,7 +10,10 @@
 namespace relay::net {
 
 /// Makes the actor system built from `cfg` run its scheduled actors on
-/// `threads` I/O threads (one Asio event loop) instead of CAF's worker pool.
+/// `threads` I/O threads instead of CAF's worker pool: half of them
+/// (rounded up) are event loops, each serving its share of a server's
+/// connections and the actors their frames wake; the others sleep until a
+/// loop falls behind and then share its work.
 /// A relay::net::server on that system then serves its sockets on the same
 /// threads (its io_threads option is ignored). Call before constructing the
 /// actor_system. Actors spawned with caf::detached keep their own thread:

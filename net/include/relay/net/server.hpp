@@ -17,10 +17,8 @@ namespace relay::net {
 /// The default for --io-threads: one thread per core, at least two. With
 /// the actors on the I/O threads these are all the relay's threads (half of
 /// them serve sockets, the others help a loop that falls behind; see
-/// run_actors_on_io_threads). At least two: under CPU contention a flooding
-/// client on a single thread delays everyone else (the slow-consumer test's
-/// 200 ms round-trip bound failed 4 of 8 times with one thread and two CPU
-/// hogs, 0 of 8 with two).
+/// run_actors_on_io_threads). At least two, so that a loop a flooding client
+/// keeps busy gets a helper and the other clients on it are not held up.
 unsigned default_thread_count() noexcept;
 
 struct server_options {
