@@ -13,10 +13,6 @@
 namespace relay::net {
 
 namespace {
-// The loop the calling thread runs (its own, or the one it helps), or
-// nullptr off the loops.
-thread_local void* this_threads_loop = nullptr;
-
 // A socket loop with this many actor jobs waiting calls a helper. One pair,
 // however fast, never has more than its two actors waiting, and a single
 // thread serves it best (no hand-offs); many busy clients at once have more.
@@ -64,14 +60,16 @@ void io_scheduler::init(caf::actor_system_config& cfg) {
   helper_count_ = threads - socket_loops;
 }
 
-asio::io_context& io_scheduler::next_context() noexcept {
-  return loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]->ioc;
+io_scheduler::loop& io_scheduler::next_loop() noexcept {
+  return *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
 }
 
+asio::io_context& io_scheduler::next_context() noexcept { return next_loop().ioc; }
+
 void io_scheduler::enqueue(caf::resumable* job) {
-  auto* here = static_cast<loop*>(this_threads_loop);
+  auto* here = this_threads_loop_;
   if (here == nullptr || &here->owner != this) {
-    auto& target = *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+    auto& target = next_loop();
     target.queued.fetch_add(1, std::memory_order_relaxed);
     return asio::post(target.ioc, resume_handler{target, job});
   }
@@ -94,7 +92,7 @@ void io_scheduler::call_helper(loop& behind) {
 // Runs the loop's handlers beside its owner until it has been idle for
 // helper_linger. poll() never blocks: the owner alone waits for sockets.
 void io_scheduler::help(loop& behind) {
-  this_threads_loop = &behind;
+  this_threads_loop_ = &behind;
   auto idle_since = std::chrono::steady_clock::now();
   while (!behind.ioc.stopped()) {
     if (behind.ioc.poll() > 0) {
@@ -104,7 +102,7 @@ void io_scheduler::help(loop& behind) {
     if (std::chrono::steady_clock::now() - idle_since > helper_linger) break;
     std::this_thread::yield();
   }
-  this_threads_loop = nullptr;
+  this_threads_loop_ = nullptr;
   behind.helped.store(false);
   // Work that arrived while leaving is not stranded (the owner runs it), but
   // a backlog that is still there gets a helper again at once.
@@ -147,11 +145,11 @@ void io_scheduler::start() {
   for (auto& l : loops_)
     l->thread = std::thread([this, l = l.get()] {
       caf::detail::set_thread_name("relay.io");
-      this_threads_loop = l;
+      this_threads_loop_ = l;
       system().thread_started();
       l->ioc.run();
       system().thread_terminates();
-      this_threads_loop = nullptr;
+      this_threads_loop_ = nullptr;
     });
   for (std::size_t i = 0; i < helper_count_; ++i)
     helpers_.emplace_back([this] {

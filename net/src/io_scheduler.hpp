@@ -85,9 +85,14 @@ class io_scheduler final : public caf::scheduler::abstract_coordinator {
   };
 
   void resume(caf::resumable* job);
+  loop& next_loop() noexcept;  // round robin
   void call_helper(loop& behind);
   void help(loop& behind);
   void run_helper();
+
+  // The loop the calling thread runs (its own, or the one it helps), or
+  // nullptr off the loops.
+  static inline thread_local loop* this_threads_loop_ = nullptr;
 
   std::vector<std::unique_ptr<loop>> loops_;  // fixed from init() on
   std::atomic<std::size_t> next_loop_{0};
