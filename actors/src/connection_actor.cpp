@@ -234,7 +234,7 @@ void serve_frame(self_ptr self, const inbound_frame& in) {
 
 caf::behavior authenticated(self_ptr self) {
   auto& st = self->state;
-  arm_timer(self, st.core.config->idle_timeout, idle_check_atom::value);
+  arm_timer(self, st.core.config->idle_timeout, deadline_atom::value);  // replaces the auth deadline
   return {
     [=](frame_atom, const inbound_frame& in) {
       auto& st = self->state;
@@ -258,16 +258,15 @@ caf::behavior authenticated(self_ptr self) {
     },
     [=](release_atom, std::uint64_t bytes) { self->state.io->frame_consumed(bytes); },
     [=](activity_atom) { self->state.last_activity = clock::now(); },
-    [=](idle_check_atom) {
+    [=](deadline_atom) {
       auto idle = self->state.core.config->idle_timeout;
       auto quiet = clock::now() - self->state.last_activity;
       if (quiet >= idle) {
         log::event(log::level::info, "idle_timeout", {{"fp", protocol::short_hex(self->state.fp)}});
         return close_and_quit(self, close_code::normal, "idle timeout");
       }
-      arm_timer(self, idle - quiet, idle_check_atom::value);
+      arm_timer(self, idle - quiet, deadline_atom::value);
     },
-    [=](auth_timeout_atom) { /* armed before authentication; nothing to do now */ },
     [=](closed_atom) { quit_connection(self); },
   };
 }
@@ -328,7 +327,7 @@ caf::behavior awaiting_auth(self_ptr self) {
       credit_guard credit{*self->state.io, in.data.size()};
       authenticate(self, in);
     },
-    [=](auth_timeout_atom) {
+    [=](deadline_atom) {
       self->state.core.stats->auth_timeouts.fetch_add(1, std::memory_order_relaxed);
       refuse_auth(self, auth_refusal::timeout, "authentication timeout");
     },
@@ -355,7 +354,7 @@ static caf::behavior connection_actor(self_ptr self, relay_core core, transport_
   st.issued = protocol::random_challenge();
   observe(self, observer_event::kind::connected);
   st.io->send(make_frame(protocol::encode(protocol::auth_challenge{st.issued}, st.format)));
-  arm_timer(self, st.core.config->auth_timeout, auth_timeout_atom::value);
+  arm_timer(self, st.core.config->auth_timeout, deadline_atom::value);
   return awaiting_auth(self);
 }
 

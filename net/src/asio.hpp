@@ -22,7 +22,17 @@ namespace websocket = boost::beast::websocket;
 using tcp = boost::asio::ip::tcp;
 using error_code = boost::system::error_code;
 namespace ssl = boost::asio::ssl;
-/// The two transports under a WebSocket: plain TCP, and TLS over TCP.
-using plain_stream = beast::tcp_stream;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+/// Every handler of one client connection runs on its strand, on the socket
+/// loop the server placed it on. Spelled out as a concrete type (not
+/// any_io_executor) so an operation carries a plain strand: no type-erased
+/// executor is allocated per async operation or held by an idle read.
+using connection_executor = asio::strand<asio::io_context::executor_type>;
+using connection_socket = asio::basic_stream_socket<tcp, connection_executor>;
+using connection_timer =
+    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
+                               connection_executor>;
+/// The two transports under a WebSocket: plain TCP, and TLS over TCP. Bare
+/// sockets (not beast::tcp_stream): the sessions keep their own deadlines.
+using plain_stream = connection_socket;
+using tls_stream = beast::ssl_stream<connection_socket>;
 }  // namespace relay::net

@@ -12,19 +12,33 @@ constexpr auto request_timeout = std::chrono::seconds(10);
 constexpr std::uint32_t header_limit = 8 * 1024;
 }  // namespace
 
-http_session::http_session(tcp::socket&& socket, caf::actor_system& sys, relay_core core,
+http_session::http_session(connection_socket&& socket, caf::actor_system& sys, relay_core core,
                            std::shared_ptr<session_tracker> tracker, std::shared_ptr<ssl::context> tls_context)
     : stream_(std::move(socket)),
       tls_context_(std::move(tls_context)),
+      deadline_(stream_.get_executor()),
       sys_(sys),
       core_(std::move(core)),
       tracker_(std::move(tracker)) {
   if (tls_context_) tls_.emplace(std::move(stream_), *tls_context_);
 }
 
+void http_session::arm_deadline(std::chrono::steady_clock::duration limit) {
+  deadline_.expires_after(limit);
+  deadline_.async_wait([self = shared_from_this()](error_code ec) {
+    // Disarmed (the step finished, maybe the stream was handed on) or re-armed.
+    if (ec || self->deadline_.expiry() > std::chrono::steady_clock::now()) return;
+    self->timed_out_ = true;
+    error_code ignored;
+    self->lowest().close(ignored);
+  });
+}
+
+void http_session::disarm_deadline() { deadline_.expires_at(std::chrono::steady_clock::time_point::max()); }
+
 void http_session::start() {
   if (!tls_) return read_request();
-  lowest().expires_after(request_timeout);
+  arm_deadline(request_timeout);
   tls_->async_handshake(ssl::stream_base::server,
                         beast::bind_front_handler(&http_session::on_handshake, shared_from_this()));
 }
@@ -34,9 +48,10 @@ void http_session::on_handshake(error_code ec) {
     // Plain HTTP to the TLS port, an untrusting client, a scanner: nothing
     // to answer in a protocol the other side understands.
     error_code ignored;
-    auto ep = lowest().socket().remote_endpoint(ignored);
+    disarm_deadline();
+    auto ep = lowest().remote_endpoint(ignored);
     RELAY_LOG(debug, "TLS handshake failed peer=" << ep << ": " << ec.message());
-    lowest().socket().close(ignored);
+    lowest().close(ignored);
     return;
   }
   read_request();
@@ -46,15 +61,16 @@ void http_session::read_request() {
   parser_.emplace();
   parser_->header_limit(header_limit);
   parser_->body_limit(0);  // an upgrade request has no body
-  lowest().expires_after(request_timeout);
+  arm_deadline(request_timeout);
   with_stream([this](auto& stream) {
     http::async_read(stream, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
   });
 }
 
 void http_session::on_read(error_code ec, std::size_t) {
+  disarm_deadline();
   if (ec) {
-    if (ec != http::error::end_of_stream && ec != beast::error::timeout)
+    if (ec != http::error::end_of_stream && !timed_out_)
       reject(http::status::bad_request, "bad request\n");
     return;
   }
@@ -90,7 +106,7 @@ std::string http_session::client_ip(const http::request<http::empty_body>& reque
     if (!ip.empty()) return std::string(ip);
   }
   error_code ec;
-  auto ep = lowest().socket().remote_endpoint(ec);
+  auto ep = lowest().remote_endpoint(ec);
   return ec ? std::string{"?"} : ep.address().to_string();
 }
 
@@ -106,11 +122,12 @@ void http_session::reject(http::status status, std::string body) {
   response_.body() = std::move(body);
   response_.prepare_payload();
   response_.keep_alive(false);
-  lowest().expires_after(request_timeout);
+  arm_deadline(request_timeout);
   with_stream([this](auto& stream) {
     http::async_write(stream, response_, [self = shared_from_this()](error_code, std::size_t) {
+      self->disarm_deadline();
       error_code ignored;
-      self->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->lowest().shutdown(tcp::socket::shutdown_send, ignored);
     });
   });
 }

@@ -16,18 +16,22 @@ class http_session : public std::enable_shared_from_this<http_session> {
  public:
   /// `tls_context` non-null: this connection speaks TLS with that context
   /// (the session keeps it alive; a reload only affects later connections).
-  http_session(tcp::socket&& socket, caf::actor_system& sys, relay_core core,
+  http_session(connection_socket&& socket, caf::actor_system& sys, relay_core core,
                std::shared_ptr<session_tracker> tracker, std::shared_ptr<ssl::context> tls_context = nullptr);
   /// Starts reading the upgrade request; call on executor().
   void start();
   /// The strand every handler of this connection runs on.
-  beast::tcp_stream::executor_type executor() { return lowest().get_executor(); }
+  connection_executor executor() { return lowest().get_executor(); }
 
  private:
   void on_handshake(error_code ec);
   void read_request();
   void on_read(error_code ec, std::size_t bytes);
   void reject(http::status status, std::string body);
+  /// Closes the socket unless the step in progress (TLS handshake, request
+  /// read, refusal write) finishes within `limit`.
+  void arm_deadline(std::chrono::steady_clock::duration limit);
+  void disarm_deadline();
   /// The client's IP: the socket's peer, or with --trust-proxy the last
   /// X-Forwarded-For entry.
   std::string client_ip(const http::request<http::empty_body>& request) const;
@@ -38,12 +42,14 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (tls_) f(*tls_);
     else f(stream_);
   }
-  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : stream_; }
-  const beast::tcp_stream& lowest() const { return tls_ ? beast::get_lowest_layer(*tls_) : stream_; }
+  connection_socket& lowest() { return tls_ ? tls_->next_layer() : stream_; }
+  const connection_socket& lowest() const { return tls_ ? tls_->next_layer() : stream_; }
 
-  beast::tcp_stream stream_;  // moved into tls_ when TLS is on
+  connection_socket stream_;  // moved into tls_ when TLS is on
   std::shared_ptr<ssl::context> tls_context_;
   std::optional<tls_stream> tls_;
+  connection_timer deadline_;
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   http::response<http::string_body> response_;

@@ -139,12 +139,12 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   asio::io_context& next_connection_context() { return shared_loop ? shared_loop->next_context() : ioc; }
 
   void accept_next() {
-    acceptor.async_accept(asio::make_strand(next_connection_context()), [self = shared_from_this()](error_code ec, tcp::socket s) {
+    acceptor.async_accept(asio::make_strand(next_connection_context()), [self = shared_from_this()](error_code ec, connection_socket s) {
       self->on_accept(ec, std::move(s));
     });
   }
 
-  void on_accept(error_code ec, tcp::socket socket) {
+  void on_accept(error_code ec, connection_socket socket) {
     if (stopping.load() || ec == asio::error::operation_aborted) return;
     if (ec) {
       if (out_of_resources(ec)) {

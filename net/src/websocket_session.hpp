@@ -76,7 +76,7 @@ class basic_websocket_session : public websocket_session,
   // inbound_frame (no copy); between frames it is empty and holds no memory.
   std::string read_text_;
   std::optional<asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> read_buffer_;
-  asio::steady_timer kill_timer_;
+  connection_timer kill_timer_;
   caf::actor_system& sys_;
   relay_core core_;
   std::shared_ptr<session_tracker> tracker_;

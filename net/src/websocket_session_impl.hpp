@@ -23,7 +23,7 @@ inline std::chrono::steady_clock::duration activity_note_interval(const relay_co
   return std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(1), cfg.idle_timeout / 4);
 }
 
-inline std::string endpoint_text(const tcp::socket& s) {
+inline std::string endpoint_text(const connection_socket& s) {
   error_code ec;
   auto ep = s.remote_endpoint(ec);
   if (ec) return "?";
@@ -42,7 +42,7 @@ basic_websocket_session<Stream>::basic_websocket_session(Stream&& stream, caf::a
       sys_(sys),
       core_(std::move(core)),
       tracker_(std::move(tracker)),
-      peer_(session_detail::endpoint_text(beast::get_lowest_layer(ws_).socket())) {}
+      peer_(session_detail::endpoint_text(beast::get_lowest_layer(ws_))) {}
 
 template <class Stream>
 basic_websocket_session<Stream>::~basic_websocket_session() {
@@ -52,8 +52,6 @@ basic_websocket_session<Stream>::~basic_websocket_session() {
 template <class Stream>
 void basic_websocket_session<Stream>::start(http::request<http::empty_body> request, std::string client_ip) {
   client_ip_ = std::move(client_ip);
-  // The WebSocket layer keeps its own timers; the tcp_stream's must be off.
-  beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(10);
   timeouts.idle_timeout = websocket::stream_base::none();  // the actor owns idleness
@@ -245,7 +243,7 @@ void basic_websocket_session<Stream>::arm_kill_timer() {
   kill_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (ec || self->finished_) return;
     error_code ignored;
-    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    beast::get_lowest_layer(self->ws_).close(ignored);
   });
 }
 
@@ -262,8 +260,8 @@ void basic_websocket_session<Stream>::finish(const char* why) {
   }
   kill_timer_.cancel();
   error_code ignored;
-  beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  beast::get_lowest_layer(ws_).shutdown(tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(ws_).close(ignored);
   if (actor_) {
     caf::anon_send(actor_, closed_atom::value);
     RELAY_LOG(info, "disconnected peer=" << peer_ << " (" << why << ")");

@@ -72,10 +72,12 @@ void append_text_value(std::string& out, std::string_view v) {
   else append_json_string(out, v);
 }
 
-void emit(const std::string& line) {
+// One write(2) per line: stderr is unbuffered, so the newline goes in the
+// same fwrite as the text.
+void emit(std::string line) {
+  line += '\n';
   std::lock_guard<std::mutex> guard{write_mutex};
   std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fputc('\n', stderr);
   std::fflush(stderr);
 }
 

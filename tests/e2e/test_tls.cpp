@@ -230,3 +230,44 @@ TEST_CASE("relay-cli pairs over wss:// with --ca", "[e2e][tls][relay-cli]") {
   CHECK(untrusted.exit_code == 1);
   CHECK(untrusted.err.find("TLS certificate not trusted") != std::string::npos);
 }
+
+namespace {
+// A raw TCP client that sends `prefix` and then nothing; prints how long the
+// relay took to close the connection ("rc=124" if it never did in 30 s).
+child_process stalled_client(int port, const std::string& prefix) {
+  return child_process{{"/usr/bin/env", "bash", "-c",
+                        "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) + "; printf '" + prefix +
+                          "' >&3; start=$(date +%s%N); timeout 30 cat <&3 >/dev/null; rc=$?; "
+                          "echo \"rc=$rc ms=$(( ($(date +%s%N) - start) / 1000000 ))\""}};
+}
+
+long closed_after_ms(child_process& client) {
+  auto line = client.read_line(40s);
+  REQUIRE(line);
+  INFO(*line);
+  REQUIRE(line->find("rc=124") == std::string::npos);  // the relay never closed it
+  return std::stol(line->substr(line->find("ms=") + 3));
+}
+}  // namespace
+
+TEST_CASE("a connection that stalls before its upgrade is closed after the 10 s deadline, plain and TLS",
+          "[e2e][tls][http]") {
+  tls_pki pki;
+  relay_process plain;
+  relay_process tls{pki.flags()};
+  // Half an upgrade request on the plain port; not even a ClientHello on the TLS one.
+  auto half_request = stalled_client(plain.port(), "GET / HTTP/1.1\\r\\nHost: x\\r\\n");
+  auto silent = stalled_client(tls.port(), "");
+  auto plain_ms = closed_after_ms(half_request);
+  auto tls_ms = closed_after_ms(silent);
+  CHECK(plain_ms >= 9000);
+  CHECK(plain_ms <= 15000);
+  CHECK(tls_ms >= 9000);
+  CHECK(tls_ms <= 15000);
+  // Both relays serve others as before.
+  auto c = authed(plain, test_key(1));
+  require_round_trip(*c);
+  auto t = connection::open(tls.url(), trusting(pki.file("ca1.pem")));
+  t->authenticate(test_key(2), 5s, 300ms);
+  require_round_trip(*t);
+}

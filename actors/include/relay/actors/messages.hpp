@@ -89,8 +89,9 @@ typename Inspector::result_type inspect(Inspector& f, wire_envelope& x) {
 }
 
 // timers
-using auth_timeout_atom = caf::atom_constant<caf::atom("authtmo")>;
-using idle_check_atom = caf::atom_constant<caf::atom("idlechk")>;
+// A connection's one pending deadline: authentication before it has
+// authenticated, the idle check after (one timer entry per connection).
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;  // (expire, code, serial)
 using release_atom = caf::atom_constant<caf::atom("release")>;  // (release, bytes): delayed read credit
 
