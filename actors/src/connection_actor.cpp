@@ -307,7 +307,10 @@ void authenticate(self_ptr self, const inbound_frame& in) {
   if (failure != protocol::auth_failure::none)
     return refuse_auth(self, refusal_of(failure), std::string{"authentication failed: "} + protocol::to_string(failure));
   st.fp = who.fp;
-  st.identity = std::make_shared<const protocol::byte_vector>(std::move(response->id.cose_key_bytes));
+  // A copy of exactly the key's size: the decoded vector has room for half
+  // the frame, and this one is kept for the connection's lifetime.
+  const auto& key = response->id.cose_key_bytes;
+  st.identity = std::make_shared<const protocol::byte_vector>(key.begin(), key.end());
   if (!st.core.admission_policy) return join(self, who.alg);
   // await (here and in join): no other frame of this client is handled
   // before its admission and registration are settled.

@@ -3,6 +3,7 @@
 // the actor queues. It knows nothing of the protocol.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -53,7 +54,10 @@ class basic_websocket_session : public websocket_session,
 
   void on_accept(error_code ec);
   void read_next();
-  void on_read(error_code ec, std::size_t bytes);
+  void on_read_head(error_code ec, std::size_t bytes);
+  void on_read_rest(error_code ec, std::size_t bytes);
+  void read_failed(error_code ec);
+  void deliver_frame();
   void write_next();
   void on_write(error_code ec, std::size_t bytes);
   void start_close();
@@ -72,8 +76,13 @@ class basic_websocket_session : public websocket_session,
   } tracker_entry_;
   std::shared_ptr<ssl::context> tls_context_;  // outlives ws_
   websocket::stream<Stream> ws_;
-  // Each frame is read straight into a string that then becomes the actor's
-  // inbound_frame (no copy); between frames it is empty and holds no memory.
+  // Between frames the pending read targets read_head_, inside this object:
+  // an idle connection holds no read memory on the heap (a whole-message
+  // read would reserve Beast's 1.5 KiB read size up front). A frame that
+  // does not fit there continues into read_text_, which then becomes the
+  // actor's inbound_frame (no further copy).
+  static constexpr std::size_t read_head_bytes = 512;
+  std::array<char, read_head_bytes> read_head_;
   std::string read_text_;
   std::optional<asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> read_buffer_;
   connection_timer kill_timer_;

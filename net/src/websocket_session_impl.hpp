@@ -107,23 +107,43 @@ void basic_websocket_session<Stream>::read_next() {
     // Credit may have come back between the check and the flag.
     if (credit_exhausted() || !read_paused_.exchange(false)) return;
   }
-  read_buffer_.emplace(read_text_);
-  ws_.async_read(*read_buffer_, beast::bind_front_handler(&basic_websocket_session::on_read, shared_from_this()));
+  ws_.async_read_some(asio::buffer(read_head_),
+                      beast::bind_front_handler(&basic_websocket_session::on_read_head, shared_from_this()));
 }
 
 template <class Stream>
-void basic_websocket_session<Stream>::on_read(error_code ec, std::size_t bytes) {
-  if (ec) {
-    if (ec == websocket::error::message_too_big) {
-      core_.stats->oversize_closes.fetch_add(1, std::memory_order_relaxed);
-      RELAY_LOG(info, "closed peer=" << peer_ << " reason=\"message too big\" code=1009");
-    }
-    return finish(ec == websocket::error::closed ? "closed by peer" : "read failed");
+void basic_websocket_session<Stream>::on_read_head(error_code ec, std::size_t bytes) {
+  if (ec) return read_failed(ec);
+  read_text_.assign(read_head_.data(), bytes);
+  if (ws_.is_message_done()) return deliver_frame();
+  // The rest of the frame, appended to what the head holds.
+  read_buffer_.emplace(read_text_, core_.config->max_message);
+  ws_.async_read(*read_buffer_, beast::bind_front_handler(&basic_websocket_session::on_read_rest, shared_from_this()));
+}
+
+template <class Stream>
+void basic_websocket_session<Stream>::on_read_rest(error_code ec, std::size_t) {
+  if (ec) return read_failed(ec);
+  auto size = read_buffer_->size();
+  read_buffer_.reset();
+  read_text_.resize(size);  // the buffer may have grown past the frame
+  deliver_frame();
+}
+
+template <class Stream>
+void basic_websocket_session<Stream>::read_failed(error_code ec) {
+  if (ec == websocket::error::message_too_big) {
+    core_.stats->oversize_closes.fetch_add(1, std::memory_order_relaxed);
+    RELAY_LOG(info, "closed peer=" << peer_ << " reason=\"message too big\" code=1009");
   }
+  finish(ec == websocket::error::closed ? "closed by peer" : "read failed");
+}
+
+template <class Stream>
+void basic_websocket_session<Stream>::deliver_frame() {
   inbound_frame frame;
   frame.binary = !ws_.got_text();
-  read_buffer_.reset();
-  read_text_.resize(bytes);  // the buffer may have grown past the frame
+  auto bytes = read_text_.size();
   frame.data = std::move(read_text_);
   read_text_ = std::string{};
   inflight_frames_.fetch_add(1);
