@@ -41,7 +41,15 @@ struct connection_state {
   clock::time_point last_activity = clock::now();
   std::uint64_t frames_ignored = 0;
   connection_phase phase;  // the connections-by-phase gauges (metrics)
+  bool io_done = false;    // the transport is closed, or closing at our request
   static inline const char* name = "relay.connection";
+
+  // An actor that ends any other way (an exception, the actor system
+  // stopping) still closes its client: the session, paused for credit only
+  // this actor returns, would otherwise wait for it forever.
+  ~connection_state() {
+    if (io && !io_done) io->close(close_code::going_away, "connection ended by the relay");
+  }
 };
 
 namespace {
@@ -99,6 +107,7 @@ void quit_connection(self_ptr self) {
 
 void close_and_quit(self_ptr self, std::uint16_t code, std::string reason) {
   self->state.io->close(code, std::move(reason));
+  self->state.io_done = true;
   quit_connection(self);
 }
 
@@ -267,7 +276,10 @@ caf::behavior authenticated(self_ptr self) {
       }
       arm_timer(self, idle - quiet, deadline_atom::value);
     },
-    [=](closed_atom) { quit_connection(self); },
+    [=](closed_atom) {
+      self->state.io_done = true;
+      quit_connection(self);
+    },
   };
 }
 
@@ -335,7 +347,10 @@ caf::behavior awaiting_auth(self_ptr self) {
       refuse_auth(self, auth_refusal::timeout, "authentication timeout");
     },
     [=](activity_atom) {},
-    [=](closed_atom) { quit_connection(self); },
+    [=](closed_atom) {
+      self->state.io_done = true;
+      quit_connection(self);
+    },
   };
 }
 

@@ -21,7 +21,7 @@
 #include "relay/actors/messages.hpp"
 #include "relay/log.hpp"
 #include "tls_context.hpp"
-#include "websocket_session.hpp"
+#include "session_tracker.hpp"
 
 namespace relay::net {
 
@@ -186,14 +186,15 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       self->signals.cancel();
     });
     RELAY_LOG(info, "shutting down: closing " << tracker->size() << " connection(s)");
-    tracker->close_all([](websocket_session& s) { s.close(close_code::going_away, "server shutting down"); });
+    tracker->close_all([](transport& t) { t.close(close_code::going_away, "server shutting down"); });
     // Leave the cluster while the close handshakes run, wait (bounded) for
     // those, then let run() return.
     std::thread([self = shared_from_this()] {
       auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(self->opts.shutdown_grace_ms);
       self->leave_cluster();
-      while (self->tracker->size() > 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (!self->tracker->wait_until_empty(deadline))
+        RELAY_LOG(warn, "shutdown grace of " << self->opts.shutdown_grace_ms << " ms over with " << self->tracker->size()
+                                             << " connection(s) still closing; cutting them");
       self->work.reset();
       self->end_run();
     }).detach();
@@ -326,16 +327,6 @@ int serve_until_signal(caf::actor_system& sys, const relay_core& core, const ser
   srv.run(true);
   if (admin) admin->stop();
   shutdown_relay_core(core);
-  // Actors exiting on CAF threads release the last references to some
-  // sessions; each must be destroyed before `srv` destroys the io_context
-  // whose services its stream and socket use (ThreadSanitizer saw Beast's
-  // stream destructor touch the destroyed websocket service). The tracker
-  // empties only when every session is fully destroyed. Bounded.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.shutdown_grace_ms);
-  while (srv.session_count() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  if (auto left = srv.session_count(); left > 0)
-    RELAY_LOG(warn, left << " session(s) still referenced at exit");
   RELAY_LOG(info, "relay stopped");
   return 0;
 }

@@ -1,52 +1,63 @@
-// The set of live WebSocket sessions, so a graceful shutdown can close
-// every one of them. Touched once per connect and disconnect only.
+// The live WebSocket connections of a server, by their outboxes: the
+// connection limit counts them and a graceful shutdown closes each one and
+// waits (bounded) for the last to finish. Touched once per connect and
+// disconnect only.
 #pragma once
 
-#include <cstdint>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
+
+#include "relay/actors/transport.hpp"
 
 namespace relay::net {
-
-class websocket_session;
 
 class session_tracker {
  public:
   /// False once close_all() has begun: the session must close itself (it
   /// finished its upgrade while the server was shutting down).
-  [[nodiscard]] bool add(const std::shared_ptr<websocket_session>& s) {
+  [[nodiscard]] bool add(const std::shared_ptr<transport>& t) {
     std::lock_guard<std::mutex> guard{mutex_};
     if (closing_) return false;
-    sessions_.emplace(s.get(), s);
+    live_.emplace(t.get(), t);
     return true;
   }
-  void remove(websocket_session* s) {
+  /// The connection's socket is gone.
+  void remove(const transport* t) {
     std::lock_guard<std::mutex> guard{mutex_};
-    sessions_.erase(s);
+    if (live_.erase(t) > 0 && live_.empty()) emptied_.notify_all();
   }
   std::size_t size() const {
     std::lock_guard<std::mutex> guard{mutex_};
-    return sessions_.size();
+    return live_.size();
   }
-  /// Refuses new sessions from now on, then calls `f` on every session
+  /// Refuses new connections from now on, then calls `f` on every one
   /// still alive (outside the lock).
-  void close_all(const std::function<void(websocket_session&)>& f) {
-    std::vector<std::shared_ptr<websocket_session>> alive;
+  void close_all(const std::function<void(transport&)>& f) {
+    std::vector<std::shared_ptr<transport>> alive;
     {
       std::lock_guard<std::mutex> guard{mutex_};
       closing_ = true;
-      for (auto& [ptr, weak] : sessions_)
-        if (auto s = weak.lock()) alive.push_back(std::move(s));
+      for (auto& [ptr, weak] : live_)
+        if (auto t = weak.lock()) alive.push_back(std::move(t));
     }
-    for (auto& s : alive) f(*s);
+    for (auto& t : alive) f(*t);
+  }
+  /// Waits until every connection is removed, or `deadline`; true if none is left.
+  bool wait_until_empty(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock<std::mutex> guard{mutex_};
+    return emptied_.wait_until(guard, deadline, [this] { return live_.empty(); });
   }
 
  private:
   mutable std::mutex mutex_;
+  std::condition_variable emptied_;
   bool closing_ = false;
-  std::unordered_map<websocket_session*, std::weak_ptr<websocket_session>> sessions_;
+  std::unordered_map<const transport*, std::weak_ptr<transport>> live_;
 };
 
 }  // namespace relay::net
