@@ -153,7 +153,15 @@ void add_peer(self_ptr self, const std::string& name, const std::string& address
   if (name == st.opts.node_name) return;
   auto existing = st.peers.find(name);
   if (existing != st.peers.end()) {
-    if (existing->second.cluster == cluster) return;  // both sides dialled: already joined
+    if (existing->second.cluster == cluster) {
+      // Greeted again by the same incarnation: both sides dialled at once,
+      // or it saw its link to us fail and purged our routes while we saw
+      // nothing (we were stalled past its timeouts). Either way its
+      // registry gets our routes again and its credit starts afresh (frames
+      // in flight on a failed link are never acknowledged).
+      self->send(st.core.registry, peer_up_atom::value, name, registry);
+      return;
+    }
     // A new incarnation of a node we knew: forget the old one first.
     st.name_of.erase(existing->second.cluster.address());
     self->send(st.core.registry, peer_down_atom::value, name);
