@@ -66,6 +66,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::atomic<bool> draining{false};  // signalled: not ready, still serving until the drain ends
   std::atomic<bool> stopping{false};
+  std::mutex stopper_mutex;  // guards stopper: begin_stop starts it, ~server joins it
+  std::thread stopper;       // the bounded wait of a stop (begin_stop)
   std::atomic<bool> catching_signals{false};
   std::uint16_t bound_port = 0;
   // wss://: the context new connections get (null = plain ws). Replaced
@@ -188,16 +190,24 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     RELAY_LOG(info, "shutting down: closing " << tracker->size() << " connection(s)");
     tracker->close_all([](transport& t) { t.close(close_code::going_away, "server shutting down"); });
     // Leave the cluster while the close handshakes run, wait (bounded) for
-    // those, then let run() return.
-    std::thread([self = shared_from_this()] {
-      auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(self->opts.shutdown_grace_ms);
-      self->leave_cluster();
-      if (!self->tracker->wait_until_empty(deadline))
-        RELAY_LOG(warn, "shutdown grace of " << self->opts.shutdown_grace_ms << " ms over with " << self->tracker->size()
+    // those, then let run() return. The thread holds no reference: ~server
+    // joins it, so the server (its acceptor, timers and signal set) is
+    // never destroyed on it, after the io_context they belong to.
+    std::lock_guard<std::mutex> guard{stopper_mutex};
+    stopper = std::thread([this] {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.shutdown_grace_ms);
+      leave_cluster();
+      if (!tracker->wait_until_empty(deadline))
+        RELAY_LOG(warn, "shutdown grace of " << opts.shutdown_grace_ms << " ms over with " << tracker->size()
                                              << " connection(s) still closing; cutting them");
-      self->work.reset();
-      self->end_run();
-    }).detach();
+      work.reset();
+      end_run();
+    });
+  }
+
+  void join_stopper() {
+    std::lock_guard<std::mutex> guard{stopper_mutex};
+    if (stopper.joinable()) stopper.join();
   }
 
   void end_run() {
@@ -212,6 +222,7 @@ server::server(caf::actor_system& sys, relay_core core, server_options opts)
     : impl_(std::make_shared<impl>(sys, std::move(core), std::move(opts))) {}
 
 server::~server() {
+  impl_->join_stopper();
   if (impl_->own_ioc) impl_->own_ioc->stop();
 }
 
