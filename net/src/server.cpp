@@ -66,7 +66,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::atomic<bool> draining{false};  // signalled: not ready, still serving until the drain ends
   std::atomic<bool> stopping{false};
-  std::mutex stopper_mutex;  // guards stopper: begin_stop starts it, ~server joins it
+  std::mutex stopper_mutex;  // held by begin_stop throughout and by ~server while it joins stopper
   std::thread stopper;       // the bounded wait of a stop (begin_stop)
   std::atomic<bool> catching_signals{false};
   std::uint16_t bound_port = 0;
@@ -179,6 +179,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   }
 
   void begin_stop() {
+    // Under stopper_mutex from the start: a server being destroyed either
+    // waits for this stop's thread or has forbidden the stop already.
+    std::lock_guard<std::mutex> guard{stopper_mutex};
     if (stopping.exchange(true)) return;
     asio::post(acceptor.get_executor(), [self = shared_from_this()] {
       error_code ignored;
@@ -193,7 +196,6 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     // those, then let run() return. The thread holds no reference: ~server
     // joins it, so the server (its acceptor, timers and signal set) is
     // never destroyed on it, after the io_context they belong to.
-    std::lock_guard<std::mutex> guard{stopper_mutex};
     stopper = std::thread([this] {
       auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.shutdown_grace_ms);
       leave_cluster();
@@ -205,8 +207,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     });
   }
 
-  void join_stopper() {
+  // ~server: no stop may start from now on; one that has started ends first.
+  void forbid_stop_and_join() {
     std::lock_guard<std::mutex> guard{stopper_mutex};
+    stopping = true;
     if (stopper.joinable()) stopper.join();
   }
 
@@ -222,7 +226,7 @@ server::server(caf::actor_system& sys, relay_core core, server_options opts)
     : impl_(std::make_shared<impl>(sys, std::move(core), std::move(opts))) {}
 
 server::~server() {
-  impl_->join_stopper();
+  impl_->forbid_stop_and_join();
   if (impl_->own_ioc) impl_->own_ioc->stop();
 }
 
