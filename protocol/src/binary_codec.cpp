@@ -202,8 +202,10 @@ decode_error decode_binary(std::string_view bytes, message& out) noexcept {
   try {
     view_buffer buf{bytes};
     std::istream is(&buf);
-    // The archive's constructor reads its one-byte endianness header.
-    if (bytes.empty()) return decode_error::syntax;
+    // The archive's constructor reads its one-byte endianness header. It
+    // takes any byte other than 0x01 as "big-endian"; the dialect allows
+    // exactly 0x01 (little-endian) and 0x00 (big-endian lengths).
+    if (bytes.empty() || (bytes[0] != '\x01' && bytes[0] != '\x00')) return decode_error::syntax;
     reader r{is, buf};
     auto msg = decode_tagged(r);
     if (!r.at_end()) return decode_error::syntax;

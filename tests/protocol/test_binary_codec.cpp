@@ -60,6 +60,19 @@ TEST_CASE("binary decoding rejects every truncation, trailing bytes and bad tags
   CHECK(decode_binary(bad_spelling, out) == decode_error::invalid_value);
 }
 
+TEST_CASE("the archive header is 0x01 or 0x00, nothing else", "[binary]") {
+  message out;
+  auto bytes = encode_binary(get_rendezvous{});
+  REQUIRE(bytes[0] == '\x01');
+  for (int header : {0x02, 0x7f, 0x80, 0xff}) {
+    bytes[0] = static_cast<char>(header);
+    CHECK(decode_binary(bytes, out) == decode_error::syntax);
+  }
+  // 0x00: the same message with big-endian lengths (none in this one).
+  bytes[0] = '\x00';
+  CHECK(decode_binary(bytes, out) == decode_error::none);
+}
+
 TEST_CASE("a hostile length claim does not allocate beyond the input", "[binary]") {
   // tag 4 (GetIdentity) with a code length of 2^62.
   auto bytes = encode_binary(get_identity{""});
