@@ -12,9 +12,11 @@ constexpr auto request_timeout = std::chrono::seconds(10);
 constexpr std::uint32_t header_limit = 8 * 1024;
 }  // namespace
 
-http_session::http_session(connection_socket&& socket, caf::actor_system& sys, relay_core core,
-                           std::shared_ptr<session_tracker> tracker, std::shared_ptr<ssl::context> tls_context)
+http_session::http_session(connection_socket&& socket, const tcp::endpoint& peer, caf::actor_system& sys,
+                           relay_core core, std::shared_ptr<session_tracker> tracker,
+                           std::shared_ptr<ssl::context> tls_context)
     : stream_(std::move(socket)),
+      peer_(peer),
       tls_context_(std::move(tls_context)),
       deadline_(stream_.get_executor()),
       sys_(sys),
@@ -49,8 +51,7 @@ void http_session::on_handshake(error_code ec) {
     // to answer in a protocol the other side understands.
     error_code ignored;
     disarm_deadline();
-    auto ep = lowest().remote_endpoint(ignored);
-    RELAY_LOG(debug, "TLS handshake failed peer=" << ep << ": " << ec.message());
+    RELAY_LOG(debug, "TLS handshake failed peer=" << peer_ << ": " << ec.message());
     lowest().close(ignored);
     return;
   }
@@ -92,11 +93,15 @@ void http_session::on_read(error_code ec, std::size_t) {
   }
   if (tls_) {
     std::make_shared<tls_websocket_session>(std::move(*tls_), sys_, core_, tracker_, tls_context_)
-      ->start(std::move(request), std::move(ip));
+      ->start(std::move(request), std::move(ip), peer_name());
   } else {
     std::make_shared<plain_websocket_session>(std::move(stream_), sys_, core_, tracker_)
-      ->start(std::move(request), std::move(ip));
+      ->start(std::move(request), std::move(ip), peer_name());
   }
+}
+
+std::string http_session::peer_name() const {
+  return peer_.address().to_string() + ":" + std::to_string(peer_.port());
 }
 
 std::string http_session::client_ip(const http::request<http::empty_body>& request) const {
@@ -105,9 +110,7 @@ std::string http_session::client_ip(const http::request<http::empty_body>& reque
     auto ip = last_forwarded_for(std::string_view(xff.data(), xff.size()));
     if (!ip.empty()) return std::string(ip);
   }
-  error_code ec;
-  auto ep = lowest().remote_endpoint(ec);
-  return ec ? std::string{"?"} : ep.address().to_string();
+  return peer_.address().to_string();
 }
 
 void http_session::reject(http::status status, std::string body) {

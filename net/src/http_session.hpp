@@ -16,7 +16,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
  public:
   /// `tls_context` non-null: this connection speaks TLS with that context
   /// (the session keeps it alive; a reload only affects later connections).
-  http_session(connection_socket&& socket, caf::actor_system& sys, relay_core core,
+  /// `peer` is the client's address as accept returned it.
+  http_session(connection_socket&& socket, const tcp::endpoint& peer, caf::actor_system& sys, relay_core core,
                std::shared_ptr<session_tracker> tracker, std::shared_ptr<ssl::context> tls_context = nullptr);
   /// Starts reading the upgrade request; call on executor().
   void start();
@@ -35,6 +36,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   /// The client's IP: the socket's peer, or with --trust-proxy the last
   /// X-Forwarded-For entry.
   std::string client_ip(const http::request<http::empty_body>& request) const;
+  /// "address:port" of the socket's peer, for logs.
+  std::string peer_name() const;
 
   /// Calls f(stream) with the stream requests travel on (TLS or plain).
   template <class F>
@@ -46,6 +49,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   const connection_socket& lowest() const { return tls_ ? tls_->next_layer() : stream_; }
 
   connection_socket stream_;  // moved into tls_ when TLS is on
+  tcp::endpoint peer_;
   std::shared_ptr<ssl::context> tls_context_;
   std::optional<tls_stream> tls_;
   connection_timer deadline_;

@@ -27,7 +27,7 @@
 #include <thread>
 #include <vector>
 
-#include <caf/detail/thread_safe_actor_clock.hpp>
+#include "io_clock.hpp"
 #include <caf/execution_unit.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
@@ -103,7 +103,7 @@ class io_scheduler final : public caf::scheduler::abstract_coordinator {
   bool stopping_ = false;
   std::vector<std::thread> helpers_;
   std::size_t helper_count_ = 0;
-  caf::detail::thread_safe_actor_clock clock_;
+  io_clock clock_;
   std::thread clock_thread_;
   unit unit_;
 };

@@ -58,6 +58,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   std::condition_variable stopped_cv;
   bool stopped = false;
   tcp::acceptor acceptor;
+  tcp::endpoint accepted_peer;  // filled by each accept (on the acceptor's strand)
   asio::steady_timer backoff_timer;
   asio::steady_timer drain_timer;  // ends the drain period (on the acceptor's strand)
   std::chrono::milliseconds backoff = min_backoff;
@@ -141,9 +142,13 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   asio::io_context& next_connection_context() { return shared_loop ? shared_loop->next_context() : ioc; }
 
   void accept_next() {
-    acceptor.async_accept(asio::make_strand(next_connection_context()), [self = shared_from_this()](error_code ec, connection_socket s) {
-      self->on_accept(ec, std::move(s));
-    });
+    // The peer's address comes with the accepted socket (accept4 returns
+    // it), so no getpeername is needed later; accepts are serialised on
+    // the acceptor's strand, so one endpoint member serves them all.
+    acceptor.async_accept(asio::make_strand(next_connection_context()), accepted_peer,
+                          [self = shared_from_this()](error_code ec, connection_socket s) {
+                            self->on_accept(ec, std::move(s));
+                          });
   }
 
   void on_accept(error_code ec, connection_socket socket) {
@@ -171,7 +176,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       socket.close(ignored);
     } else {
       // Started on its own loop: every handler of the connection runs there.
-      auto session = std::make_shared<http_session>(std::move(socket), sys, core, tracker, current_tls());
+      auto session = std::make_shared<http_session>(std::move(socket), accepted_peer, sys, core, tracker, current_tls());
       auto where = session->executor();
       asio::dispatch(where, [session = std::move(session)] { session->start(); });
     }

@@ -34,7 +34,8 @@ class basic_websocket_session : public std::enable_shared_from_this<basic_websoc
   ~basic_websocket_session();
 
   /// Completes the upgrade of `request` and starts serving.
-  void start(http::request<http::empty_body> request, std::string client_ip);
+  /// `peer_name` ("address:port") names the client in logs.
+  void start(http::request<http::empty_body> request, std::string client_ip, std::string peer_name);
 
  private:
   using std::enable_shared_from_this<basic_websocket_session<Stream>>::shared_from_this;

@@ -23,12 +23,6 @@ inline std::chrono::steady_clock::duration activity_note_interval(const relay_co
   return std::min<std::chrono::steady_clock::duration>(std::chrono::seconds(1), cfg.idle_timeout / 4);
 }
 
-inline std::string endpoint_text(const connection_socket& s) {
-  error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "?";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
 }  // namespace session_detail
 
 template <class Stream>
@@ -49,7 +43,8 @@ basic_websocket_session<Stream>::~basic_websocket_session() {
 }
 
 template <class Stream>
-void basic_websocket_session<Stream>::start(http::request<http::empty_body> request, std::string client_ip) {
+void basic_websocket_session<Stream>::start(http::request<http::empty_body> request, std::string client_ip,
+                                            std::string peer_name) {
   client_ip_ = std::move(client_ip);
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(10);
@@ -72,7 +67,7 @@ void basic_websocket_session<Stream>::start(http::request<http::empty_body> requ
   const auto& cfg = *core_.config;
   // The waker holds the session weakly: a finished session is not kept
   // alive by an actor that still sends to its outbox.
-  outbox_ = std::make_shared<outbox>(format, session_detail::endpoint_text(beast::get_lowest_layer(ws_)),
+  outbox_ = std::make_shared<outbox>(format, std::move(peer_name),
                                      outbox::limits{cfg.max_outbound_bytes, cfg.max_inflight_frames, cfg.max_inflight_bytes},
                                      core_.stats, [weak = this->weak_from_this()](unsigned work) {
                                        if (auto self = weak.lock()) self->wake(work);
