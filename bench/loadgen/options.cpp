@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -24,13 +25,15 @@ constexpr const char* usage =
     "               [--duration S] [--warmup S] [--auth-only | --idle] [--threads T]\n"
     "               [--inflight H] [--relay-pid PID] [--json FILE] [--label TEXT]\n"
     "               [--connect-timeout S] [--drain-timeout S] [--progress S] [--quiet]\n"
-    "               [--binary]\n"
+    "               [--binary] [--identity-offset N]\n"
     "  pairs: connection 2i and 2i+1 send to each other; self: each sends to itself;\n"
     "  fanout: groups of 1 sender + K devices of one receiving identity.\n"
     "  --window: closed loop (default 32 in flight per sender); --rate: open loop, msgs/s per sender.\n"
     "  --progress S: every S seconds one line on stderr: progress t=.. phase=.. connected=.. sent=..\n"
     "  received=.. errors=.. (for long runs watched by another program, e.g. bench/soak).\n"
-    "  --binary: ask for the binary dialect at upgrade (relay-binary-v1) and send/expect binary frames.\n";
+    "  --binary: ask for the binary dialect at upgrade (relay-binary-v1) and send/expect binary frames.\n"
+    "  --identity-offset N: identities N, N+1, ... instead of 0, 1, ... (two load generators on one\n"
+    "  relay need disjoint identities, or each receives the other's traffic as another device).\n";
 
 [[noreturn]] void bad(const std::string& msg) {
   std::fprintf(stderr, "loadgen: %s\n%s", msg.c_str(), usage);
@@ -118,11 +121,15 @@ options parse_options(int argc, char** argv) {
       o.quiet = true;
     } else if (flag == "--binary") {
       o.binary = true;
+    } else if (flag == "--identity-offset") {
+      o.identity_offset = number<std::uint32_t>(flag, value());
     } else {
       bad("unknown flag " + std::string(flag));
     }
   }
   if (o.connections == 0) bad("--connections must be positive");
+  // Fanout uses up to 2 identities per group, the other modes one per connection.
+  if (std::uint64_t{o.identity_offset} + 2 * std::uint64_t{o.connections} > UINT32_MAX) bad("--identity-offset is too large");
   if (o.threads == 0 || o.threads > 64) bad("--threads must be 1..64");
   if (o.inflight == 0) bad("--inflight must be positive");
   if (o.payload < 16) bad("--payload must be at least 16 (timestamp + sequence number)");

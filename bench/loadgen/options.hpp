@@ -38,6 +38,7 @@ struct options {
   bool quiet = false;               ///< no table on stdout
   bool binary = false;              ///< speak the binary dialect (Sec-WebSocket-Protocol: relay-binary-v1)
   double progress = 0;              ///< > 0: a progress line on stderr every this many seconds
+  std::uint32_t identity_offset = 0;  ///< first identity index (disjoint identities per load generator)
 
   /// Messages each delivery fans out to (devices in fanout mode, else 1).
   std::uint32_t deliveries_per_send() const { return mode == traffic_mode::fanout ? devices : 1; }

@@ -32,14 +32,14 @@ topology build_topology(const options& o) {
         t.conns[i] = {i, sending ? peer : none, sending ? peer : none, i / 2};
       }
       t.identities.reserve(n);
-      for (std::uint32_t i = 0; i < n; ++i) t.identities.push_back(make_identity(i));
+      for (std::uint32_t i = 0; i < n; ++i) t.identities.push_back(make_identity(o.identity_offset + i));
       t.senders = sending ? n : 0;
       break;
     case traffic_mode::self:
       t.groups = n;
       for (std::uint32_t i = 0; i < n; ++i) t.conns[i] = {i, sending ? i : none, sending ? i : none, i};
       t.identities.reserve(n);
-      for (std::uint32_t i = 0; i < n; ++i) t.identities.push_back(make_identity(i));
+      for (std::uint32_t i = 0; i < n; ++i) t.identities.push_back(make_identity(o.identity_offset + i));
       t.senders = sending ? n : 0;
       break;
     case traffic_mode::fanout: {
@@ -49,8 +49,8 @@ topology build_topology(const options& o) {
       t.groups = n / (k + 1);
       t.identities.reserve(2 * t.groups);
       for (std::uint32_t g = 0; g < t.groups; ++g) {
-        t.identities.push_back(make_identity(2 * g));
-        t.identities.push_back(make_identity(2 * g + 1));
+        t.identities.push_back(make_identity(o.identity_offset + 2 * g));
+        t.identities.push_back(make_identity(o.identity_offset + 2 * g + 1));
         const std::uint32_t base = g * (k + 1);
         t.conns[base] = {2 * g, sending ? 2 * g + 1 : none, none, g};
         for (std::uint32_t d = 1; d <= k; ++d) t.conns[base + d] = {2 * g + 1, none, sending ? base : none, g};
