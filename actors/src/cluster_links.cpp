@@ -15,18 +15,6 @@
 
 namespace relay::detail {
 
-namespace {
-
-std::string to_wire(const protocol::fingerprint& fp) { return {fp.begin(), fp.end()}; }
-
-bool from_wire(const std::string& s, protocol::fingerprint& fp) {
-  if (s.size() != fp.size()) return false;
-  std::copy(s.begin(), s.end(), fp.begin());
-  return true;
-}
-
-}  // namespace
-
 void cluster_links::peer_up(const std::string& node, caf::actor registry, std::uint64_t backlog_cap) {
   peers_.insert_or_assign(node, peer{std::move(registry), peer_credit{backlog_cap}, 0});
 }
@@ -81,12 +69,12 @@ std::vector<protocol::fingerprint> cluster_links::forget_node(const std::string&
 
 void cluster_links::announce_up(caf::event_based_actor* self, const protocol::fingerprint& fp) const {
   for (const auto& [name, p] : peers_)
-    if (p.registry) self->send(p.registry, fp_up_atom::value, node_name, to_wire(fp));
+    if (p.registry) self->send(p.registry, fp_up_atom::value, node_name, fp);
 }
 
 void cluster_links::announce_down(caf::event_based_actor* self, const protocol::fingerprint& fp) const {
   for (const auto& [name, p] : peers_)
-    if (p.registry) self->send(p.registry, fp_down_atom::value, node_name, to_wire(fp));
+    if (p.registry) self->send(p.registry, fp_down_atom::value, node_name, fp);
 }
 
 void cluster_links::forward(caf::event_based_actor* self, const protocol::fingerprint& source,
@@ -94,7 +82,7 @@ void cluster_links::forward(caf::event_based_actor* self, const protocol::finger
                             relay_stats& stats) {
   auto holders = remote_.find(destination);
   if (holders == remote_.end()) return;  // the other nodes lost it meanwhile
-  wire_envelope env{to_wire(destination), *frame};
+  wire_envelope env{destination, *frame};
   auto size = env.message.size();
   for (const auto& node : holders->second) {
     auto p = peers_.find(node);
@@ -129,35 +117,29 @@ caf::message_handler cluster_link_handlers(caf::stateful_actor<registry_state>* 
       st.cluster.peer_up(node, remote_registry, cfg->max_peer_backlog_bytes);
       stats->cluster_peers.store(st.cluster.peer_count(), std::memory_order_relaxed);
       // Resynchronise: the peer learns everything this node holds now.
-      std::vector<std::string> held;
-      for (const auto& fp : st.local.held()) held.push_back(to_wire(fp));
-      self->send(remote_registry, fp_snapshot_atom::value, st.cluster.node_name, std::move(held));
+      self->send(remote_registry, fp_snapshot_atom::value, st.cluster.node_name, st.local.held());
     },
     [=](peer_down_atom, const std::string& node) {
       auto& st = self->state;
       for (const auto& fp : st.cluster.peer_down(node)) st.publish(fp);
       stats->cluster_peers.store(st.cluster.peer_count(), std::memory_order_relaxed);
     },
-    [=](fp_snapshot_atom, const std::string& node, const std::vector<std::string>& held) {
+    [=](fp_snapshot_atom, const std::string& node, const std::vector<protocol::fingerprint>& held) {
       // Routes the node keeps stay published throughout: add the new ones
       // first, then forget those it no longer holds.
       auto& st = self->state;
       fingerprint_set now_held;
-      for (const auto& wire : held) {
-        protocol::fingerprint fp;
-        if (from_wire(wire, fp) && now_held.insert(fp).second && st.cluster.add_remote(node, fp)) st.publish(fp);
-      }
+      for (const auto& fp : held)
+        if (now_held.insert(fp).second && st.cluster.add_remote(node, fp)) st.publish(fp);
       for (const auto& fp : st.cluster.forget_node(node, now_held)) st.publish(fp);
     },
-    [=](fp_up_atom, const std::string& node, const std::string& wire) {
+    [=](fp_up_atom, const std::string& node, const protocol::fingerprint& fp) {
       auto& st = self->state;
-      protocol::fingerprint fp;
-      if (from_wire(wire, fp) && st.cluster.add_remote(node, fp)) st.publish(fp);
+      if (st.cluster.add_remote(node, fp)) st.publish(fp);
     },
-    [=](fp_down_atom, const std::string& node, const std::string& wire) {
+    [=](fp_down_atom, const std::string& node, const protocol::fingerprint& fp) {
       auto& st = self->state;
-      protocol::fingerprint fp;
-      if (from_wire(wire, fp) && st.cluster.forget_remote(node, fp)) st.publish(fp);
+      if (st.cluster.forget_remote(node, fp)) st.publish(fp);
     },
     [=](cluster_deliver_atom, const std::string& node, const wire_envelope& env) {
       auto& st = self->state;
@@ -165,20 +147,15 @@ caf::message_handler cluster_link_handlers(caf::stateful_actor<registry_state>* 
       caf::actor ack_to;
       if (auto bytes = st.cluster.received(node, env.message.size(), ack_to))
         self->send(ack_to, cluster_ack_atom::value, st.cluster.node_name, bytes);
-      protocol::fingerprint destination;
       protocol::message msg;
-      if (!from_wire(env.destination, destination) ||
-          protocol::decode_binary(env.message, msg) != protocol::decode_error::none)
-        return;
+      if (protocol::decode_binary(env.message, msg) != protocol::decode_error::none) return;
       // Already in the binary format; JSON devices share one transcoded frame.
       frame_formats frames{make_frame(env.message), wire_format::binary, *stats, &msg};
-      if (auto r = st.routes->find(destination)) deliver_locally(*r, frames, *stats);
+      if (auto r = st.routes->find(env.destination)) deliver_locally(*r, frames, *stats);
     },
     // Another node's claim: is fp connected here? Empty identity bytes are a
     // service registered without any.
-    [=](remote_presence_atom, const std::string& wire) -> std::tuple<bool, std::string> {
-      protocol::fingerprint fp;
-      if (!from_wire(wire, fp)) return {false, {}};
+    [=](remote_presence_atom, const protocol::fingerprint& fp) -> std::tuple<bool, std::string> {
       auto c = self->state.local.any_connection(fp);
       if (!c) return {false, {}};
       return {true, c->identity ? std::string(c->identity->begin(), c->identity->end()) : std::string{}};

@@ -22,17 +22,6 @@ namespace proto = relay::protocol;
 
 namespace {
 
-// How a fingerprint travels between registries.
-using wire_fp = std::string;
-wire_fp wire(const proto::fingerprint& fp) { return {fp.begin(), fp.end()}; }
-proto::fingerprint unwire(const wire_fp& w) {
-  proto::fingerprint fp{};
-  REQUIRE(w.size() == fp.size());
-  std::copy(w.begin(), w.end(), fp.begin());
-  return fp;
-}
-wire_fp wire_destination(const proto::fingerprint& fp) { return wire(fp); }
-
 // Another node's registry: records every message it gets, in order.
 class peer_registry {
  public:
@@ -92,7 +81,7 @@ class peer_registry {
 
 std::set<proto::fingerprint> snapshot_of(const caf::message& m) {
   std::set<proto::fingerprint> out;
-  for (const auto& w : m.get_as<std::vector<wire_fp>>(2)) out.insert(unwire(w));
+  for (const auto& fp : m.get_as<std::vector<proto::fingerprint>>(2)) out.insert(fp);
   return out;
 }
 
@@ -102,7 +91,7 @@ std::vector<proto::fingerprint> fps_of(const std::vector<caf::message>& got, con
   std::vector<proto::fingerprint> out;
   for (const auto& m : got) {
     CHECK(m.get_as<std::string>(1) == from);
-    out.push_back(unwire(m.get_as<wire_fp>(2)));
+    out.push_back(m.get_as<proto::fingerprint>(2));
   }
   return out;
 }
@@ -137,7 +126,7 @@ TEST_CASE("cluster links: a peer_up sends the peer a snapshot, then every first 
   join_cluster(self, c.core.registry, {{"n2", &peer}});
   c.presence(self, a);
   peer.drain(self);
-  auto snaps = peer.received<fp_snapshot_atom, std::string, std::vector<wire_fp>>();
+  auto snaps = peer.received<fp_snapshot_atom, std::string, std::vector<proto::fingerprint>>();
   REQUIRE(snaps.size() == 1);
   CHECK(snaps[0].get_as<std::string>(1) == "n1");
   CHECK(snapshot_of(snaps[0]) == std::set<proto::fingerprint>{a, b});
@@ -148,7 +137,7 @@ TEST_CASE("cluster links: a peer_up sends the peer a snapshot, then every first 
   REQUIRE(c.join(self, a, a2, io()));
   REQUIRE(c.join(self, y, c.spawn_member(), io()));
   peer.drain(self);
-  CHECK(fps_of(peer.received<fp_up_atom, std::string, wire_fp>(), "n1") == std::vector{x, y});
+  CHECK(fps_of(peer.received<fp_up_atom, std::string, proto::fingerprint>(), "n1") == std::vector{x, y});
 
   // Only the last connection's leave is announced.
   auto left = [&](const caf::actor& member, const proto::fingerprint& fp, std::size_t remaining) {
@@ -158,16 +147,16 @@ TEST_CASE("cluster links: a peer_up sends the peer a snapshot, then every first 
     peer.drain(self);
   };
   left(a1, a, 1);
-  CHECK(peer.received<fp_down_atom, std::string, wire_fp>().empty());
+  CHECK(peer.received<fp_down_atom, std::string, proto::fingerprint>().empty());
   left(x1, x, 0);
   left(b1, b, 0);
-  CHECK(fps_of(peer.received<fp_down_atom, std::string, wire_fp>(), "n1") == std::vector{x, b});
+  CHECK(fps_of(peer.received<fp_down_atom, std::string, proto::fingerprint>(), "n1") == std::vector{x, b});
 
   // The link comes up again (the peer lost it): a fresh snapshot.
   self->send(c.core.registry, peer_up_atom::value, std::string{"n2"}, peer.actor);
   c.presence(self, a);
   peer.drain(self);
-  snaps = peer.received<fp_snapshot_atom, std::string, std::vector<wire_fp>>();
+  snaps = peer.received<fp_snapshot_atom, std::string, std::vector<proto::fingerprint>>();
   REQUIRE(snaps.size() == 2);
   CHECK(snapshot_of(snaps[1]) == std::set<proto::fingerprint>{a, y});
   CHECK(c.core.stats->cluster_peers.load() == 1);
@@ -184,15 +173,15 @@ TEST_CASE("cluster links: fp_up, fp_down and fp_snapshot publish and unpublish r
 
   // Each message below is handled before the presence request that follows
   // it from the same sender (c.presence is the barrier).
-  self->send(registry, fp_up_atom::value, std::string{"n2"}, wire(x));
+  self->send(registry, fp_up_atom::value, std::string{"n2"}, x);
   c.presence(self, x);
   CHECK(remote_only(c.core.routes->find(x)));
   // Held by two nodes: the route stays until both let go.
-  self->send(registry, fp_up_atom::value, std::string{"n3"}, wire(x));
-  self->send(registry, fp_down_atom::value, std::string{"n2"}, wire(x));
+  self->send(registry, fp_up_atom::value, std::string{"n3"}, x);
+  self->send(registry, fp_down_atom::value, std::string{"n2"}, x);
   c.presence(self, x);
   CHECK(remote_only(c.core.routes->find(x)));
-  self->send(registry, fp_down_atom::value, std::string{"n3"}, wire(x));
+  self->send(registry, fp_down_atom::value, std::string{"n3"}, x);
   c.presence(self, x);
   CHECK_FALSE(c.core.routes->find(x));
 
@@ -200,14 +189,14 @@ TEST_CASE("cluster links: fp_up, fp_down and fp_snapshot publish and unpublish r
   auto local = fp_of(2);
   auto io = as_transport(std::make_shared<recording_transport>());
   REQUIRE(c.join(self, local, c.spawn_member(), io));
-  self->send(registry, fp_up_atom::value, std::string{"n2"}, wire(local));
+  self->send(registry, fp_up_atom::value, std::string{"n2"}, local);
   c.presence(self, local);
   auto both = c.core.routes->find(local);
   REQUIRE(both);
   CHECK(both->remote);
   REQUIRE(both->local.size() == 1);
   CHECK(both->local[0].io == io);
-  self->send(registry, fp_down_atom::value, std::string{"n2"}, wire(local));
+  self->send(registry, fp_down_atom::value, std::string{"n2"}, local);
   c.presence(self, local);
   auto local_only = c.core.routes->find(local);
   REQUIRE(local_only);
@@ -216,18 +205,18 @@ TEST_CASE("cluster links: fp_up, fp_down and fp_snapshot publish and unpublish r
 
   // A snapshot replaces what the node held before.
   auto p = fp_of(3), q = fp_of(4), r = fp_of(5);
-  self->send(registry, fp_snapshot_atom::value, std::string{"n2"}, std::vector<wire_fp>{wire(p), wire(q)});
+  self->send(registry, fp_snapshot_atom::value, std::string{"n2"}, std::vector<proto::fingerprint>{p, q});
   c.presence(self, p);
   CHECK(remote_only(c.core.routes->find(p)));
   CHECK(remote_only(c.core.routes->find(q)));
-  self->send(registry, fp_snapshot_atom::value, std::string{"n2"}, std::vector<wire_fp>{wire(q), wire(r)});
+  self->send(registry, fp_snapshot_atom::value, std::string{"n2"}, std::vector<proto::fingerprint>{q, r});
   c.presence(self, p);
   CHECK_FALSE(c.core.routes->find(p));
   CHECK(remote_only(c.core.routes->find(q)));
   CHECK(remote_only(c.core.routes->find(r)));
   // Another node's routes are not touched by n2's snapshot.
-  self->send(registry, fp_up_atom::value, std::string{"n3"}, wire(p));
-  self->send(registry, fp_snapshot_atom::value, std::string{"n2"}, std::vector<wire_fp>{wire(q)});
+  self->send(registry, fp_up_atom::value, std::string{"n3"}, p);
+  self->send(registry, fp_snapshot_atom::value, std::string{"n2"}, std::vector<proto::fingerprint>{q});
   c.presence(self, p);
   CHECK(remote_only(c.core.routes->find(p)));
   CHECK_FALSE(c.core.routes->find(r));
@@ -249,7 +238,7 @@ TEST_CASE("cluster links: forwards beyond a peer's credit are dropped and counte
   peer_registry peer{c};
   join_cluster(self, c.core.registry, {{"n2", &peer}});
   auto to = fp_of(1);
-  self->send(c.core.registry, fp_up_atom::value, std::string{"n2"}, wire(to));
+  self->send(c.core.registry, fp_up_atom::value, std::string{"n2"}, to);
   c.presence(self, to);
   auto frame = make_frame(binary_send(to, 1000));
   auto& stats = *c.core.stats;
@@ -268,7 +257,7 @@ TEST_CASE("cluster links: forwards beyond a peer's credit are dropped and counte
   REQUIRE(delivered.size() == sent);
   for (const auto& m : delivered) {
     CHECK(m.get_as<std::string>(1) == "n1");
-    CHECK(m.get_as<wire_envelope>(2).destination == wire_destination(to));
+    CHECK(m.get_as<wire_envelope>(2).destination == to);
     CHECK(m.get_as<wire_envelope>(2).message == *frame);
   }
   // Still full: the next one is dropped too.
@@ -313,7 +302,7 @@ TEST_CASE("cluster links: a frame from a peer reaches local devices, and is ackn
   REQUIRE(c.join(self, to, c.spawn_member(), as_transport(json_io)));
 
   auto message = binary_send(to, 64 * 1024);
-  wire_envelope env{wire_destination(to), message};
+  wire_envelope env{to, message};
   const std::uint64_t size = message.size();
   const std::uint64_t ack_every = 256 * 1024;
   const std::uint64_t per_ack = (ack_every + size - 1) / size;  // envelopes until an ack is due
@@ -321,7 +310,7 @@ TEST_CASE("cluster links: a frame from a peer reaches local devices, and is ackn
   for (std::uint64_t i = 0; i < 2 * per_ack; ++i) self->send(c.core.registry, cluster_deliver_atom::value, std::string{"n2"}, env);
   // To nobody here: counted and acknowledged all the same, delivered to no one.
   self->send(c.core.registry, cluster_deliver_atom::value, std::string{"n2"},
-             wire_envelope{wire_destination(fp_of(2)), binary_send(fp_of(2), 10)});
+             wire_envelope{fp_of(2), binary_send(fp_of(2), 10)});
   c.presence(self, to);
 
   CHECK(c.core.stats->cluster_received.load() == 2 * per_ack + 1);

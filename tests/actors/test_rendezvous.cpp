@@ -49,12 +49,12 @@ struct rendezvous_client {
   }
 
   // Another node's claim, answered in the cluster's wire form.
-  std::tuple<bool, std::string> remote_claim(const std::string& code) {
-    std::tuple<bool, std::string> out;
+  std::tuple<bool, proto::fingerprint> remote_claim(const std::string& code) {
+    std::tuple<bool, proto::fingerprint> out;
     bool answered = false;
     self->request(c.core.rendezvous, wait_limit, remote_claim_atom::value, code)
       .receive(
-        [&](bool found, const std::string& owner) {
+        [&](bool found, const proto::fingerprint& owner) {
           out = {found, owner};
           answered = true;
         },
@@ -63,8 +63,6 @@ struct rendezvous_client {
     return out;
   }
 };
-
-std::string wire(const proto::fingerprint& fp) { return {fp.begin(), fp.end()}; }
 
 }  // namespace
 
@@ -91,7 +89,7 @@ TEST_CASE("rendezvous: an issued code is claimed once", "[actors][rendezvous]") 
   CHECK(c.core.stats->live_codes.load() == 1);
 
   // Another node's claim spends a code the same way.
-  CHECK(r.remote_claim(*second) == std::tuple<bool, std::string>{true, wire(owner)});
+  CHECK(r.remote_claim(*second) == std::tuple<bool, proto::fingerprint>{true, owner});
   CHECK_FALSE(std::get<0>(r.remote_claim(*second)));
   CHECK_FALSE(r.claim(*second).found);
   CHECK(c.core.stats->live_codes.load() == 0);
