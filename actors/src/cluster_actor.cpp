@@ -103,9 +103,9 @@ std::optional<identity_bytes> identity_for(const protocol::fingerprint& owner, c
 }
 
 // Sends `xs...` to one actor of every peer (`whom`), each bounded by the
-// claim timeout, and delivers the first (true, value) reply that `accept`
+// claim timeout, and delivers the first (true, Value) reply that `accept`
 // turns into a Result; Result{} once all replied otherwise or timed out.
-template <class Result, class Accept, class... Ts>
+template <class Result, class Value, class Accept, class... Ts>
 caf::result<Result> first_yes_from_peers(self_ptr self, caf::actor cluster_state::peer::*whom, Accept accept,
                                          const Ts&... xs) {
   auto& st = self->state;
@@ -122,7 +122,7 @@ caf::result<Result> first_yes_from_peers(self_ptr self, caf::actor cluster_state
   for (const auto& [name, p] : st.peers)
     self->request(p.*whom, st.opts.claim_timeout, xs...)
       .then(
-        [=](bool yes, const std::string& value) mutable {
+        [=](bool yes, const Value& value) mutable {
           if (yes && !*answered) {
             if (std::optional<Result> r = accept(value)) {
               *answered = true;
@@ -301,22 +301,17 @@ caf::behavior cluster_actor(self_ptr self, relay_core core, cluster_options opts
     // A claim the local rendezvous actor could not answer: the code may live
     // on another node. Ask all of them; only the issuer can say yes, once.
     [=](cluster_claim_atom, const std::string& code) -> caf::result<claim_result> {
-      auto accept = [](const std::string& fp) -> std::optional<claim_result> {
-        if (fp.size() != protocol::fingerprint_size) return std::nullopt;
-        claim_result r;
-        r.found = true;
-        std::copy(fp.begin(), fp.end(), r.owner.begin());
-        return r;
+      auto accept = [](const protocol::fingerprint& owner) -> std::optional<claim_result> {
+        return claim_result{true, owner};
       };
-      return first_yes_from_peers<claim_result>(self, &cluster_state::peer::rendezvous, accept,
-                                                remote_claim_atom::value, code);
+      return first_yes_from_peers<claim_result, protocol::fingerprint>(self, &cluster_state::peer::rendezvous, accept,
+                                                                       remote_claim_atom::value, code);
     },
     // The owner of a claimed code is not connected here: is it anywhere else?
     [=](cluster_presence_atom, const protocol::fingerprint& owner) -> caf::result<identity_bytes> {
       auto accept = [owner](const std::string& identity) { return identity_for(owner, identity); };
-      return first_yes_from_peers<identity_bytes>(self, &cluster_state::peer::registry, accept,
-                                                  remote_presence_atom::value,
-                                                  std::string(owner.begin(), owner.end()));
+      return first_yes_from_peers<identity_bytes, std::string>(self, &cluster_state::peer::registry, accept,
+                                                               remote_presence_atom::value, owner);
     },
     // This node stops: tell every peer, wait (bounded) until each heard it.
     [=](leave_atom) -> caf::result<caf::atom_value> {
@@ -357,7 +352,10 @@ caf::behavior cluster_actor(self_ptr self, relay_core core, cluster_options opts
 
 void add_cluster_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<wire_envelope>("relay::wire_envelope");
-  cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");
+  // Also registers std::vector<relay::fingerprint> (a peer's snapshot):
+  // CAF adds the vector of every type it is given.
+  cfg.add_message_type<protocol::fingerprint>("relay::fingerprint");
+  cfg.add_message_type<std::vector<std::string>>("std::vector<std::string>");  // addresses in hello
 }
 
 caf::actor spawn_cluster_node(caf::actor_system& sys, relay_core& core, cluster_options opts,

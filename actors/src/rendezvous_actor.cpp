@@ -10,6 +10,7 @@
 
 #include <deque>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -89,16 +90,17 @@ static caf::behavior rendezvous_actor(caf::stateful_actor<rendezvous_state>* sel
       stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
       return result;
     },
-    // Another node's claim: same single-use semantics, answered in wire form.
-    [=](remote_claim_atom, const std::string& code) -> std::tuple<bool, std::string> {
+    // Another node's claim: same single-use semantics, answered with
+    // serialisable types (claim_result is local only).
+    [=](remote_claim_atom, const std::string& code) -> std::tuple<bool, protocol::fingerprint> {
       auto& st = self->state;
       auto it = st.codes.find(code);
-      if (it == st.codes.end()) return {false, {}};
+      if (it == st.codes.end()) return {false, protocol::fingerprint{}};
       auto owner = it->second.owner;
       st.forget(code, owner);
       stats->codes_claimed.fetch_add(1, std::memory_order_relaxed);
       stats->live_codes.store(st.codes.size(), std::memory_order_relaxed);
-      return {true, std::string(owner.begin(), owner.end())};
+      return {true, owner};
     },
     [=](expire_atom, const std::string& code, std::uint64_t serial) {
       auto& st = self->state;

@@ -28,7 +28,7 @@
 namespace relay::net::cluster_handshake {
 
 /// Bump whenever the cluster actors' messages or this handshake change.
-inline constexpr unsigned cluster_protocol_version = 1;
+inline constexpr unsigned cluster_protocol_version = 2;
 /// A longer line (or one without its newline) is refused.
 inline constexpr std::size_t max_handshake_line = 512;
 inline constexpr std::size_t max_name_size = 253;

@@ -202,7 +202,7 @@ class intruder {
       else
         tls = std::make_unique<tls_client>("", "", pki_->file("ca.pem"));
     }
-    std::string half = tls ? tls->client_hello_start() : std::string("relay-cluster 1 hello intruder ");
+    std::string half = tls ? tls->client_hello_start() : std::string("relay-cluster 2 hello intruder ");
     std::mt19937_64 rng(index * 7919 + 1);
     std::deque<int> held;  // half handshakes kept open (bounded)
     auto interval = std::chrono::duration<double>(threads / per_second_);

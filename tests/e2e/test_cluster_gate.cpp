@@ -240,10 +240,10 @@ TEST_CASE("cluster gate (TLS): a member cannot claim another member's name", "[e
   REQUIRE(fd >= 0);
   SSL* ssl = as_b.handshake(fd);
   REQUIRE(ssl != nullptr);
-  auto answer = tls_exchange(ssl, "relay-cluster 1 hello c " + std::string(64, 'a') + "\n");
+  auto answer = tls_exchange(ssl, "relay-cluster 2 hello c " + std::string(64, 'a') + "\n");
   SSL_free(ssl);
   ::close(fd);
-  CHECK(answer.rfind("relay-cluster 1 refused name c is not in your certificate", 0) == 0);
+  CHECK(answer.rfind("relay-cluster 2 refused name c is not in your certificate", 0) == 0);
   CHECK(wait_for_log(nodes.a_log, "claims name 'c' but its certificate is for b"));
   auto after = scrape_metrics(admin_port(*nodes.a));
   CHECK(metric(after, "relay_cluster_refused_total{reason=\"name\"}") == 1);
@@ -292,15 +292,15 @@ TEST_CASE("cluster gate: another cluster protocol version is refused cleanly on 
   SECTION("a newer node dials us") {
     int fd = dial_loopback(port_of(cluster_address(a)), 5000ms);
     REQUIRE(fd >= 0);
-    send_all(fd, "relay-cluster 2 hello future " + std::string(64, 'b') + "\n");
+    send_all(fd, "relay-cluster 3 hello future " + std::string(64, 'b') + "\n");
     auto answer = read_some_text(fd);
     ::close(fd);
-    CHECK(answer.rfind("relay-cluster 1 refused version 2 not supported, this node speaks 1", 0) == 0);
-    CHECK(wait_for_log(a_log, "speaks cluster protocol version 2, this node speaks 1"));
+    CHECK(answer.rfind("relay-cluster 2 refused version 3 not supported, this node speaks 2", 0) == 0);
+    CHECK(wait_for_log(a_log, "speaks cluster protocol version 3, this node speaks 2"));
   }
 
   SECTION("we dial a newer node") {
-    // A listener that answers like a version-2 node.
+    // A listener that answers like a version-3 node.
     int listener = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -321,9 +321,9 @@ TEST_CASE("cluster gate: another cluster protocol version is refused cleanly on 
     timeval tv{5, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     auto hello = read_some_text(fd);
-    CHECK(hello.rfind("relay-cluster 1 hello ", 0) == 0);
-    send_all(fd, "relay-cluster 2 welcome future " + std::string(64, 'c') + "\n");
-    CHECK(wait_for_log(b_log, "the node speaks cluster protocol version 2, this node speaks 1"));
+    CHECK(hello.rfind("relay-cluster 2 hello ", 0) == 0);
+    send_all(fd, "relay-cluster 3 welcome future " + std::string(64, 'c') + "\n");
+    CHECK(wait_for_log(b_log, "the node speaks cluster protocol version 3, this node speaks 2"));
     ::close(fd);
     ::close(listener);
   }
