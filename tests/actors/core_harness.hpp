@@ -39,6 +39,17 @@ inline identity_bytes identity_of(const std::string& text) {
   return std::make_shared<const protocol::byte_vector>(text.begin(), text.end());
 }
 
+/// Asks `dest` and returns its one-value answer; the test fails if the
+/// answer is an error or does not come within wait_limit.
+template <class T, class... Ts>
+T ask(caf::scoped_actor& self, const caf::actor& dest, Ts&&... xs) {
+  std::optional<T> out;
+  self->request(dest, wait_limit, std::forward<Ts>(xs)...)
+    .receive([&](const T& answer) { out = answer; }, [&](caf::error&) {});
+  REQUIRE(out);
+  return *out;
+}
+
 struct core_under_test {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -81,17 +92,7 @@ struct core_under_test {
   /// The registry's presence answer for `fp`. Asked from `self`, it is also
   /// a barrier: everything `self` sent the registry before has been handled.
   identity_bytes presence(caf::scoped_actor& self, const protocol::fingerprint& fp) {
-    identity_bytes out;
-    bool answered = false;
-    self->request(core.registry, wait_limit, presence_atom::value, fp)
-      .receive(
-        [&](const identity_bytes& id) {
-          out = id;
-          answered = true;
-        },
-        [&](caf::error&) {});
-    REQUIRE(answered);
-    return out;
+    return ask<identity_bytes>(self, core.registry, presence_atom::value, fp);
   }
 
   /// Waits (bounded) until `done(routes of fp)` holds.

@@ -34,19 +34,7 @@ struct rendezvous_client {
     return out;
   }
 
-  claim_result claim(const std::string& code) {
-    claim_result out;
-    bool answered = false;
-    self->request(c.core.rendezvous, wait_limit, claim_atom::value, code)
-      .receive(
-        [&](const claim_result& r) {
-          out = r;
-          answered = true;
-        },
-        [&](caf::error&) {});
-    REQUIRE(answered);
-    return out;
-  }
+  claim_result claim(const std::string& code) { return ask<claim_result>(self, c.core.rendezvous, claim_atom::value, code); }
 
   // Another node's claim, answered in the cluster's wire form.
   std::tuple<bool, proto::fingerprint> remote_claim(const std::string& code) {
