@@ -26,7 +26,9 @@ namespace {
 class peer_registry {
  public:
   explicit peer_registry(core_under_test& c) : box_(std::make_shared<box>()) {
-    actor = c.sys->spawn([b = box_](caf::event_based_actor* self) -> caf::behavior {
+    // The box is a spawn argument, not a capture: CAF 0.17's spawn of a
+    // function actor without arguments binds a reference to a null tuple.
+    actor = c.sys->spawn([](caf::event_based_actor* self, std::shared_ptr<box> b) -> caf::behavior {
       self->set_default_handler([b](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
         std::lock_guard lock{b->mutex};
         b->got.push_back(x.copy_content_to_message());
@@ -34,7 +36,7 @@ class peer_registry {
         return caf::message{};
       });
       return {[](tick_atom) {}};
-    });
+    }, box_);
     c.members.push_back(actor);  // killed with the core
   }
 
