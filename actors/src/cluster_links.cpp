@@ -67,14 +67,18 @@ std::vector<protocol::fingerprint> cluster_links::forget_node(const std::string&
   return gone;
 }
 
-void cluster_links::announce_up(caf::event_based_actor* self, const protocol::fingerprint& fp) const {
+template <class Atom>
+void cluster_links::announce(caf::event_based_actor* self, Atom atom, const protocol::fingerprint& fp) const {
   for (const auto& [name, p] : peers_)
-    if (p.registry) self->send(p.registry, fp_up_atom::value, node_name, fp);
+    if (p.registry) self->send(p.registry, atom, node_name, fp);
+}
+
+void cluster_links::announce_up(caf::event_based_actor* self, const protocol::fingerprint& fp) const {
+  announce(self, fp_up_atom::value, fp);
 }
 
 void cluster_links::announce_down(caf::event_based_actor* self, const protocol::fingerprint& fp) const {
-  for (const auto& [name, p] : peers_)
-    if (p.registry) self->send(p.registry, fp_down_atom::value, node_name, fp);
+  announce(self, fp_down_atom::value, fp);
 }
 
 void cluster_links::forward(caf::event_based_actor* self, const protocol::fingerprint& source,

@@ -92,6 +92,10 @@ class cluster_links {
                const protocol::fingerprint& destination, const shared_frame& frame, relay_stats& stats);
 
  private:
+  // Sends (atom, this node, fp) to every peer's registry.
+  template <class Atom>
+  void announce(caf::event_based_actor* self, Atom atom, const protocol::fingerprint& fp) const;
+
   std::unordered_map<std::string, peer> peers_;
   // fingerprint -> the other nodes that hold it (never an empty list).
   std::unordered_map<protocol::fingerprint, std::vector<std::string>, protocol::fingerprint_hash> remote_;
