@@ -219,6 +219,22 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     if (stopper.joinable()) stopper.join();
   }
 
+  // Our own loop has stopped (run() returned, or never ran): end what the
+  // stop posted to the acceptor's strand may not have reached before the
+  // loop stopped, and run the handlers that completes. They hold this impl,
+  // which owns the loop: left pending, they would keep it (and the relay
+  // core's actors it refers to) alive for good.
+  void settle_own_loop() {
+    if (!own_ioc) return;
+    error_code ignored;
+    acceptor.close(ignored);
+    backoff_timer.cancel();
+    drain_timer.cancel();
+    signals.cancel(ignored);
+    own_ioc->restart();
+    own_ioc->poll();
+  }
+
   void end_run() {
     if (own_ioc) return own_ioc->stop();
     std::lock_guard<std::mutex> guard{stopped_mutex};
@@ -233,6 +249,7 @@ server::server(caf::actor_system& sys, relay_core core, server_options opts)
 server::~server() {
   impl_->forbid_stop_and_join();
   if (impl_->own_ioc) impl_->own_ioc->stop();
+  impl_->settle_own_loop();
 }
 
 void server::start() {
@@ -287,6 +304,7 @@ void server::run(bool until_signal) {
   for (unsigned i = 1; i < std::max(1u, d.opts.io_threads); ++i) threads.emplace_back([&d] { d.ioc.run(); });
   d.ioc.run();
   for (auto& t : threads) t.join();
+  d.settle_own_loop();
 }
 
 void server::stop() { impl_->begin_stop(); }

@@ -154,14 +154,41 @@ def read(path):
         return ""
 
 
-def stop(proc):
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
+def group_members(pgid):
+    """The processes of group `pgid` that still run (zombies excluded: an
+    orphan's zombie may never be reaped here)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        state, _ppid, pgrp = stat[stat.rindex(")") + 2:].split()[:3]
+        if state != "Z" and int(pgrp) == pgid:
+            members.append(int(entry))
+    return members
+
+
+def stop(proc, seconds=15):
+    """SIGTERM to the whole process group of `proc` (a block's shell and
+    whatever it started). True when every process of the group ended within
+    `seconds` (the relay drains for 5 s by default); otherwise the group is
+    killed and False: a server that ignores SIGTERM is a defect."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    ended = bool(wait_for(lambda: not group_members(proc.pid), seconds))
+    if not ended:
+        try:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    return ended
 
 
 def main():
@@ -183,7 +210,8 @@ def main():
             for page in files:
                 failures += check_page(page, source, build, tmp, env, address, flags, counts)
         finally:
-            stop(relay)
+            if not stop(relay):
+                failures.append("the relay the pages ran against was still running 15 s after SIGTERM")
     summary = ", ".join(f"{n} {mark}" for mark, n in sorted(counts.items()))
     print(f"check-doc-blocks: {len(files)} pages, shell blocks: {summary}")
     for f in failures:
@@ -242,9 +270,11 @@ def check_page(page, source, build, tmp, env, address, flags, counts):
                                     stdout=open(out, "w"), stderr=subprocess.STDOUT, start_new_session=True)
             listening = wait_for(lambda: "listening on ws://" in read(out) or proc.poll() is not None, 15)
             alive = proc.poll() is None
-            stop(proc)
+            stopped = stop(proc)
             if not (listening and alive and "listening on ws://" in read(out)):
                 failures.append(f"{where}: the server did not start:\n{read(out)}")
+            elif not stopped:
+                failures.append(f"{where}: the server was still running 15 s after SIGTERM:\n{read(out)}")
     for where, proc, out in background:
         try:
             status = proc.wait(30)
