@@ -20,8 +20,14 @@ namespace relay::detail {
 
 local_members::join_result local_members::join(const protocol::fingerprint& fp, identity_bytes identity,
                                                const caf::actor& conn, transport_ptr io, std::size_t cap) {
-  auto& member = members_[fp];
-  if (member.connections.size() >= cap) return join_result::refused;
+  auto [entry, added] = members_.try_emplace(fp);
+  auto& member = entry->second;
+  if (member.connections.size() >= cap) {
+    // A cap of 0 refuses even the first: no empty member may stay behind,
+    // or held() would announce fp to peers with nobody connected.
+    if (added) members_.erase(entry);
+    return join_result::refused;
+  }
   bool first = member.connections.empty();
   member.connections.push_back({conn, std::move(io), std::move(identity)});
   fingerprint_of_.emplace(conn.address(), fp);

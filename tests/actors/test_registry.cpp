@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core_harness.hpp"
+#include "registry_actor.hpp"
 
 using namespace relay;
 using namespace relay::test;
@@ -71,6 +72,16 @@ TEST_CASE("registry: the per-identity connection cap refuses the extra join", "[
   REQUIRE(c.join(self, fp, c.spawn_member(), io3));
   CHECK(transports(c.core.routes->find(fp)) == std::vector<transport_ptr>{io2, io3});
   CHECK(c.core.stats->joins_refused.load() == 1);
+}
+
+TEST_CASE("registry: a join refused by a cap of 0 leaves no member behind", "[actors][registry]") {
+  detail::local_members members;
+  auto fp = fp_of(1);
+  auto io = as_transport(std::make_shared<recording_transport>());
+  CHECK(members.join(fp, {}, caf::actor{}, io, 0) == detail::local_members::join_result::refused);
+  CHECK(members.held().empty());
+  CHECK(members.any_connection(fp) == nullptr);
+  CHECK(members.endpoints(fp).empty());
 }
 
 TEST_CASE("registry: a member's down removes its route, and only its own", "[actors][registry]") {
