@@ -17,33 +17,13 @@ namespace {
 // however fast, never has more than its two actors waiting, and a single
 // thread serves it best (no hand-offs); many busy clients at once have more.
 constexpr std::size_t call_helper_at_queued = 4;
+// A helper whose own queue holds this many jobs while its loop's owner has
+// none wakes the owner to steal half of them.
+constexpr std::size_t wake_owner_at_queued = 8;
 // A helper leaves a loop that has had nothing to run for this long: long
 // enough to ride out the gaps of a busy loop, short enough to cost little.
 constexpr auto helper_linger = std::chrono::microseconds(200);
 }  // namespace
-
-// Owns one reference to the job until it runs; a handler destroyed without
-// running (the loop stopped) gives the job back to CAF for cleanup.
-class io_scheduler::resume_handler {
- public:
-  resume_handler(loop& where, caf::resumable* job) : where_(&where), job_(job) {}
-  resume_handler(resume_handler&& other) noexcept
-      : where_(other.where_), job_(std::exchange(other.job_, nullptr)) {}
-  resume_handler& operator=(resume_handler&&) = delete;
-  ~resume_handler() {
-    if (job_ == nullptr) return;
-    where_->queued.fetch_sub(1, std::memory_order_relaxed);
-    cleanup_and_release(job_);
-  }
-  void operator()() {
-    where_->queued.fetch_sub(1, std::memory_order_relaxed);
-    where_->owner.resume(std::exchange(job_, nullptr));
-  }
-
- private:
-  loop* where_;
-  caf::resumable* job_;
-};
 
 io_scheduler::io_scheduler(caf::actor_system& sys) : abstract_coordinator(sys), unit_(sys, *this) {}
 
@@ -57,7 +37,7 @@ void io_scheduler::init(caf::actor_system_config& cfg) {
   auto threads = std::max<std::size_t>(1, num_workers());
   auto socket_loops = socket_loops_for(threads);
   for (std::size_t i = 0; i < socket_loops; ++i) loops_.push_back(std::make_unique<loop>(*this));
-  helper_count_ = threads - socket_loops;
+  for (std::size_t i = socket_loops; i < threads; ++i) helpers_.push_back(std::make_unique<helper>());
 }
 
 io_scheduler::loop& io_scheduler::next_loop() noexcept {
@@ -67,17 +47,49 @@ io_scheduler::loop& io_scheduler::next_loop() noexcept {
 asio::io_context& io_scheduler::next_context() noexcept { return next_loop().ioc; }
 
 void io_scheduler::enqueue(caf::resumable* job) {
-  auto* here = this_threads_loop_;
-  if (here == nullptr || &here->owner != this) {
-    auto& target = next_loop();
-    target.queued.fetch_add(1, std::memory_order_relaxed);
-    return asio::post(target.ioc, resume_handler{target, job});
+  if (auto* me = this_threads_helper_) {
+    // Stays with the helper: no lock but its own, no thread woken.
+    me->jobs.push(job);
+    return;
   }
-  // defer: queued behind the running handler on this thread; no thread woken.
-  auto waiting = here->queued.fetch_add(1, std::memory_order_relaxed) + 1;
-  asio::defer(here->ioc, resume_handler{*here, job});
-  if (waiting >= call_helper_at_queued && helper_count_ > 0 && !here->helped.load(std::memory_order_relaxed))
-    call_helper(*here);
+  auto* here = this_threads_loop_;
+  if (here != nullptr && &here->owner == this) return queue_on(*here, job, true);
+  queue_on(next_loop(), job, false);
+}
+
+void io_scheduler::queue_on(loop& l, caf::resumable* job, bool from_its_thread) {
+  auto waiting = l.jobs.push(job);
+  schedule_drain(l, from_its_thread);
+  if (waiting >= call_helper_at_queued && !helpers_.empty() && !l.helped.load(std::memory_order_relaxed))
+    call_helper(l);
+}
+
+// One drain handler at a time per loop. From the loop's own thread it is
+// deferred: it runs behind the handler now running, and no thread is woken.
+void io_scheduler::schedule_drain(loop& l, bool from_its_thread) {
+  if (l.drain_pending.exchange(true)) return;
+  if (from_its_thread)
+    asio::defer(l.ioc, [&l] { l.owner.drain(l); });
+  else
+    asio::post(l.ioc, [&l] { l.owner.drain(l); });
+}
+
+// Runs the jobs that waited when it started (later ones wait for the next
+// turn, behind the socket handlers queued meanwhile), then takes half of a
+// helper's jobs if none are left.
+void io_scheduler::drain(loop& l) {
+  auto turn = l.jobs.size();
+  for (std::size_t i = 0; i < turn; ++i) {
+    auto* job = l.jobs.pop();
+    if (job == nullptr) break;  // a helper took the rest
+    resume(job);
+  }
+  if (l.jobs.size() == 0)
+    if (auto* h = l.helper_on.load()) h->jobs.steal_half(l.jobs, 2);
+  l.drain_pending.store(false);
+  // A job queued after the size was read sees drain_pending false and
+  // schedules the next drain itself; one queued before is seen here.
+  if (l.jobs.size() > 0) schedule_drain(l, this_threads_loop_ == &l);
 }
 
 void io_scheduler::call_helper(loop& behind) {
@@ -89,35 +101,50 @@ void io_scheduler::call_helper(loop& behind) {
   helpers_cv_.notify_one();
 }
 
-// Runs the loop's handlers beside its owner until it has been idle for
-// helper_linger. poll() never blocks: the owner alone waits for sockets.
-void io_scheduler::help(loop& behind) {
-  this_threads_loop_ = &behind;
+// Runs the helper's own jobs, steals more from the loop when it has none,
+// and otherwise runs the loop's handlers (socket reads and writes, a drain)
+// beside its owner, until nothing has come for helper_linger. poll_one()
+// never blocks: the owner alone waits for sockets.
+void io_scheduler::help(loop& behind, helper& me) {
+  this_threads_helper_ = &me;
+  behind.helper_on.store(&me);
   auto idle_since = std::chrono::steady_clock::now();
-  while (!behind.ioc.stopped()) {
-    if (behind.ioc.poll() > 0) {
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    auto* job = me.jobs.pop();
+    if (job == nullptr && behind.jobs.steal_half(me.jobs) > 0) job = me.jobs.pop();
+    if (job != nullptr) {
+      resume(job);
+      idle_since = std::chrono::steady_clock::now();
+      if (me.jobs.size() >= wake_owner_at_queued && behind.jobs.size() == 0) schedule_drain(behind, false);
+      continue;
+    }
+    if (behind.ioc.poll_one() > 0) {
       idle_since = std::chrono::steady_clock::now();
       continue;
     }
     if (std::chrono::steady_clock::now() - idle_since > helper_linger) break;
     std::this_thread::yield();
   }
-  this_threads_loop_ = nullptr;
+  behind.helper_on.store(nullptr);
+  this_threads_helper_ = nullptr;
+  // Only when stopping can jobs be left; they go back to the loop, whose
+  // queue the stopping thread runs.
+  while (auto* job = me.jobs.pop()) queue_on(behind, job, false);
   behind.helped.store(false);
   // Work that arrived while leaving is not stranded (the owner runs it), but
   // a backlog that is still there gets a helper again at once.
-  if (behind.queued.load(std::memory_order_relaxed) >= call_helper_at_queued) call_helper(behind);
+  if (!stopping_.load() && behind.jobs.size() >= call_helper_at_queued) call_helper(behind);
 }
 
-void io_scheduler::run_helper() {
+void io_scheduler::run_helper(helper& me) {
   std::unique_lock<std::mutex> guard{helpers_mutex_};
   for (;;) {
-    helpers_cv_.wait(guard, [this] { return stopping_ || !behind_.empty(); });
-    if (stopping_) return;
+    helpers_cv_.wait(guard, [this] { return stopping_.load() || !behind_.empty(); });
+    if (stopping_.load()) return;
     auto* behind = behind_.front();
     behind_.pop_front();
     guard.unlock();
-    help(*behind);
+    help(*behind, me);
     guard.lock();
   }
 }
@@ -151,11 +178,11 @@ void io_scheduler::start() {
       system().thread_terminates();
       this_threads_loop_ = nullptr;
     });
-  for (std::size_t i = 0; i < helper_count_; ++i)
-    helpers_.emplace_back([this] {
+  for (auto& h : helpers_)
+    h->thread = std::thread([this, h = h.get()] {
       caf::detail::set_thread_name("relay.helper");
       system().thread_started();
-      run_helper();
+      run_helper(*h);
       system().thread_terminates();
     });
   abstract_coordinator::start();
@@ -167,24 +194,32 @@ void io_scheduler::stop() {
   stop_actors();
   {
     std::lock_guard<std::mutex> guard{helpers_mutex_};
-    stopping_ = true;
+    stopping_.store(true);
   }
   helpers_cv_.notify_all();
   for (auto& l : loops_) {
     l->work.reset();
     l->ioc.stop();
   }
-  for (auto& h : helpers_) h.join();
-  helpers_.clear();
+  for (auto& h : helpers_) h->thread.join();
   for (auto& l : loops_) l->thread.join();
   // Run what is still queued (actors finishing) on this thread, bounded; a
-  // job may post to any loop, so every loop is polled until all are idle.
+  // job may queue another on any loop, so every loop is run until all are
+  // idle. Whatever is left after that is handed back to CAF for cleanup.
   for (auto& l : loops_) l->ioc.restart();
   for (int round = 0; round < 1000; ++round) {
     std::size_t ran = 0;
-    for (auto& l : loops_) ran += l->ioc.poll();
+    for (auto& l : loops_) {
+      ran += l->ioc.poll();
+      while (auto* job = l->jobs.pop()) {
+        resume(job);
+        ++ran;
+      }
+    }
     if (ran == 0) break;
   }
+  for (auto& l : loops_)
+    while (auto* job = l->jobs.pop()) cleanup_and_release(job);
   clock_.cancel_dispatch_loop();
   clock_thread_.join();
 }

@@ -1,22 +1,26 @@
 // The scheduler behind run_actors_on_io_threads(): a CAF scheduler module
-// whose actors run on the relay's event loops. Resuming an actor is a
-// handler on an Asio io_context, so actors and sockets share the threads.
+// whose actors run on the relay's event loops, so actors and sockets share
+// the threads.
 //
 // Two kinds of thread:
 // - Socket loops each own an io_context and serve the connections placed
-//   on it (round robin at accept, next_context()). A frame read on a loop
-//   makes its connection actor runnable there, and the actor runs right
-//   behind the read on the same thread; its Send to a connection of the
-//   same loop is written there too. At moderate load nothing wakes another
-//   thread: no scheduler lock or epoll instance is shared by all threads.
+//   on it (round robin at accept, next_context()), and a queue of runnable
+//   actor jobs (job_queue.hpp) that one handler on the io_context drains in
+//   turns. A frame read on a loop makes its connection actor runnable there,
+//   and the actor runs right behind the read on the same thread; its Send to
+//   a connection of the same loop is written there too. At moderate load
+//   nothing wakes another thread: no scheduler lock or epoll instance is
+//   shared by all threads.
 // - Helpers sleep until a socket loop falls behind (enough actor jobs wait
 //   on it: many clients busy at once, a burst of handshakes). A helper then
-//   runs that loop's io_context beside its owner, sockets and actors alike
-//   (each session's handlers stay serialised on its strand, each actor on
-//   its mailbox), and goes back to sleep once the loop has been idle for a
-//   moment. Under load the cores share the work; at rest they are not woken.
+//   steals half of that loop's jobs into a queue of its own and runs them;
+//   the actors they make runnable stay on the helper's queue, so the two
+//   threads mostly touch their own queues, not one shared lock. With no job
+//   to steal the helper runs the loop's socket handlers beside its owner,
+//   and it goes back to sleep once the loop has been idle for a moment. The
+//   owner in turn steals from its helper when its own queue runs dry.
 // A job made runnable off the loops (the clock, a detached actor, main) is
-// posted to a socket loop, round robin.
+// queued on a socket loop, round robin.
 #pragma once
 
 #include <atomic>
@@ -28,6 +32,7 @@
 #include <vector>
 
 #include "io_clock.hpp"
+#include "job_queue.hpp"
 #include <caf/execution_unit.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
@@ -69,40 +74,52 @@ class io_scheduler final : public caf::scheduler::abstract_coordinator {
    private:
     io_scheduler& owner_;
   };
-  class resume_handler;
+  struct helper;
 
   // A socket loop: its owner thread runs `ioc` always, a helper sometimes.
-  // `queued` (actor jobs posted to it, not yet started) and `helped` are
-  // read and written by every thread.
+  // Every field is shared by the owner, a helper and any thread queueing a
+  // job here.
   struct loop {
     explicit loop(io_scheduler& s) : owner(s), ioc(1), work(asio::make_work_guard(ioc)) {}
     io_scheduler& owner;
     asio::io_context ioc;
     asio::executor_work_guard<asio::io_context::executor_type> work;
-    std::atomic<std::size_t> queued{0};
-    std::atomic<bool> helped{false};  // a helper is on it or has been called
+    job_queue jobs;
+    std::atomic<bool> drain_pending{false};  // a drain handler is queued on ioc
+    std::atomic<bool> helped{false};         // a helper is on it or has been called
+    std::atomic<helper*> helper_on{nullptr}; // the helper at work here, for stealing back
+    std::thread thread;
+  };
+
+  // A helper thread's own jobs: the ones it stole and those they made runnable.
+  struct helper {
+    job_queue jobs;
     std::thread thread;
   };
 
   void resume(caf::resumable* job);
   loop& next_loop() noexcept;  // round robin
+  void queue_on(loop& l, caf::resumable* job, bool from_its_thread);
+  void schedule_drain(loop& l, bool from_its_thread);
+  void drain(loop& l);
   void call_helper(loop& behind);
-  void help(loop& behind);
-  void run_helper();
+  void help(loop& behind, helper& me);
+  void run_helper(helper& me);
 
-  // The loop the calling thread runs (its own, or the one it helps), or
-  // nullptr off the loops.
+  // What the calling thread is: the owner of a loop, a helper (and the loop
+  // it helps), or neither (nullptr both).
   static inline thread_local loop* this_threads_loop_ = nullptr;
+  static inline thread_local helper* this_threads_helper_ = nullptr;
 
   std::vector<std::unique_ptr<loop>> loops_;  // fixed from init() on
   std::atomic<std::size_t> next_loop_{0};
-  // Helpers: threads waiting for a loop that fell behind (guarded by mutex).
+  // Helpers: threads waiting for a loop that fell behind (behind_ guarded
+  // by the mutex; stopping_ is written under it and read by working helpers).
   std::mutex helpers_mutex_;
   std::condition_variable helpers_cv_;
   std::deque<loop*> behind_;
-  bool stopping_ = false;
-  std::vector<std::thread> helpers_;
-  std::size_t helper_count_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::unique_ptr<helper>> helpers_;  // fixed from init() on
   io_clock clock_;
   std::thread clock_thread_;
   unit unit_;
