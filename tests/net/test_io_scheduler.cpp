@@ -91,7 +91,7 @@ bool wait_until(const std::function<bool()>& done, std::chrono::seconds limit) {
 
 }  // namespace
 
-TEST_CASE("job queue: first in, first out; a thief takes the newer half", "[scheduler]") {
+TEST_CASE("job queue: first in, first out, and a thief takes the newer half", "[scheduler]") {
   std::vector<fake_job> jobs(5);
   job_queue q, thief;
   CHECK(q.pop() == nullptr);
