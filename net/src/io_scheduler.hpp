@@ -106,8 +106,9 @@ class io_scheduler final : public caf::scheduler::abstract_coordinator {
   void help(loop& behind, helper& me);
   void run_helper(helper& me);
 
-  // What the calling thread is: the owner of a loop, a helper (and the loop
-  // it helps), or neither (nullptr both).
+  // What the calling thread is: the owner of a loop, a helper, or neither
+  // (nullptr both). A helper's jobs go to its own queue, whichever loop it
+  // helps.
   static inline thread_local loop* this_threads_loop_ = nullptr;
   static inline thread_local helper* this_threads_helper_ = nullptr;
 

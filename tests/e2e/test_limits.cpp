@@ -1,7 +1,6 @@
 // Timeouts, size limits, slow consumers and shutdown, over real sockets.
 #include <signal.h>
 
-#include <atomic>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -109,23 +108,15 @@ TEST_CASE("a slow consumer is closed while another pair keeps fast round trips a
   // ~35 MB of JSON frames towards a client that reads nothing: all of them
   // are sent whatever the round trips' pace (on a slow build the round
   // trips could otherwise end before the slow client's queue is full).
-  // `flooding` only cuts the flood short when a REQUIRE below fails.
-  std::atomic<bool> flooding{true};
-  std::thread flood([&] {
+  // A REQUIRE below that fails cuts the flood short: std::jthread asks it
+  // to stop and joins it when the test unwinds.
+  std::jthread flood([&](std::stop_token stop) {
     protocol::byte_vector payload(64 * 1024, 0xab);
-    for (int i = 0; i < 150 && flooding.load(); ++i) {
+    for (int i = 0; i < 150 && !stop.stop_requested(); ++i) {
       flooder->send_to(slow_key.fp(), payload);
       std::this_thread::sleep_for(2ms);
     }
   });
-  struct stop_flood {
-    std::atomic<bool>& flooding;
-    std::thread& flood;
-    ~stop_flood() {
-      flooding = false;
-      if (flood.joinable()) flood.join();
-    }
-  } stop_flood_on_exit{flooding, flood};
 
   // Meanwhile a-b round trips stay fast.
   std::chrono::nanoseconds worst{0};
